@@ -1,0 +1,284 @@
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * An append-only journal shared by every process that opens the same data folder.
+ *
+ * Each record is written as `\n<json>\n` in a single `write()` on a file opened with
+ * `O_APPEND`, so records from two processes never interleave and a torn record (a crash in the
+ * middle of a write) stays on a line of its own: the next record starts with a newline.
+ * Records queued while a write is in flight are written together, and one `fdatasync` makes a
+ * whole batch durable (group commit), so the cost of one append does not grow with the
+ * number of records already in the file.
+ */
+export interface JournalLine {
+  /** Byte offset of the line's first character. */
+  offset: number;
+  text: string;
+}
+
+export interface JournalReadResult {
+  lines: JournalLine[];
+  /** Set when the file was replaced (compacted by any process) since the last read. */
+  replaced: boolean;
+}
+
+interface PendingWrite {
+  data: string;
+  durable: boolean;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+const NEWLINE = 0x0a;
+
+export class JournalFile {
+  readonly filePath: string;
+  private handle: FileHandle | undefined;
+  private inode = 0;
+  private generation = 0;
+  private readGeneration = 0;
+  private readOffset = 0;
+  private partialStart = -1;
+  private queue: PendingWrite[] = [];
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(filePath: string) {
+    this.filePath = filePath;
+  }
+
+  async open(): Promise<void> {
+    await fs.mkdir(path.dirname(this.filePath), { recursive: true });
+    await this.reopen();
+  }
+
+  /** Queues one serialised record; resolves once written, and once on disk when `durable`. */
+  append(json: string, durable: boolean): Promise<void> {
+    if (this.closed) {
+      return Promise.reject(new Error('journal is closed'));
+    }
+
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ data: `\n${json}\n`, durable, resolve, reject });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  /**
+   * Reads every complete line added since the last read. A line without its final newline is
+   * either being written by another process or was torn by a crash, so it is left for later.
+   */
+  async readNew(): Promise<JournalReadResult> {
+    await this.checkReplaced();
+    const replaced = this.readGeneration !== this.generation;
+    this.readGeneration = this.generation;
+    const handle = this.requireHandle();
+    const { size } = await handle.stat();
+
+    if (size <= this.readOffset) {
+      return { lines: [], replaced };
+    }
+
+    const buffer = Buffer.allocUnsafe(size - this.readOffset);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.readOffset);
+    const lines: JournalLine[] = [];
+    let lineStart = 0;
+
+    for (let index = 0; index < bytesRead; index += 1) {
+      if (buffer[index] !== NEWLINE) {
+        continue;
+      }
+
+      if (index > lineStart) {
+        lines.push({
+          offset: this.readOffset + lineStart,
+          text: buffer.toString('utf8', lineStart, index),
+        });
+      }
+
+      lineStart = index + 1;
+    }
+
+    this.partialStart = lineStart < bytesRead ? this.readOffset + lineStart : -1;
+    this.readOffset += lineStart;
+    return { lines, replaced };
+  }
+
+  /** Returns the bytes of an unterminated last line, which a crash left torn, if any. */
+  async readUnterminatedTail(): Promise<string | undefined> {
+    if (this.partialStart < 0) {
+      return undefined;
+    }
+
+    const handle = this.requireHandle();
+    const { size } = await handle.stat();
+    const buffer = Buffer.alloc(size - this.partialStart);
+    await handle.read(buffer, 0, buffer.length, this.partialStart);
+    return buffer.toString('utf8');
+  }
+
+  /** Reads the whole file again from the first byte on the next `readNew()`. */
+  rewind(): void {
+    this.readOffset = 0;
+    this.partialStart = -1;
+  }
+
+  get size(): number {
+    return this.readOffset;
+  }
+
+  /**
+   * Replaces the journal with `records` atomically (write, fsync, rename, fsync the folder),
+   * then copies over whatever other processes appended to the old file after `fromOffset`, so
+   * that a record written during the swap is not lost. Appenders that still write to the old
+   * file notice the new inode after their write and append again (see `flush`).
+   */
+  async replaceWith(records: string[], fromOffset: number): Promise<void> {
+    const temporaryPath = `${this.filePath}.${process.pid}.tmp`;
+    const temporary = await fs.open(temporaryPath, 'w', 0o600);
+
+    try {
+      const text = records.map((record) => `\n${record}\n`).join('');
+      await temporary.writeFile(text, 'utf8');
+      await temporary.datasync();
+    } finally {
+      await temporary.close();
+    }
+
+    await fs.rename(temporaryPath, this.filePath);
+    await syncDirectory(path.dirname(this.filePath));
+
+    const oldHandle = this.requireHandle();
+    const { size } = await oldHandle.stat();
+
+    if (size > fromOffset) {
+      const buffer = Buffer.alloc(size - fromOffset);
+      await oldHandle.read(buffer, 0, buffer.length, fromOffset);
+      // Only complete lines: an unterminated one is either torn by a crash or still being
+      // written by a process that will see the new inode and write it again.
+      const tail = buffer.subarray(0, buffer.lastIndexOf(NEWLINE) + 1);
+      const appended = await fs.open(this.filePath, 'a');
+
+      try {
+        await appended.write(Buffer.concat([Buffer.from('\n'), tail, Buffer.from('\n')]));
+        await appended.datasync();
+      } finally {
+        await appended.close();
+      }
+    }
+
+    await this.reopen();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flushing;
+    await this.handle?.close();
+    this.handle = undefined;
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+
+        try {
+          await this.writeBatch(batch);
+
+          for (const item of batch) {
+            item.resolve();
+          }
+        } catch (error) {
+          for (const item of batch) {
+            item.reject(error);
+          }
+        }
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  private async writeBatch(batch: PendingWrite[]): Promise<void> {
+    const data = Buffer.from(batch.map((item) => item.data).join(''), 'utf8');
+    const durable = batch.some((item) => item.durable);
+
+    // A compaction in another process may rename a new file into place between our open and
+    // our write; the write then lands in the replaced file, so it is repeated in the new one.
+    for (let tries = 0; tries < 5; tries += 1) {
+      const handle = this.requireHandle();
+      await handle.write(data, 0, data.length, null);
+
+      if (durable) {
+        await handle.datasync();
+      }
+
+      if (!(await this.checkReplaced())) {
+        return;
+      }
+    }
+
+    throw new Error(`journal ${this.filePath} kept being replaced during a write`);
+  }
+
+  /** Reopens the path when another process has renamed a new journal over it. */
+  private async checkReplaced(): Promise<boolean> {
+    let currentInode: number;
+
+    try {
+      currentInode = (await fs.stat(this.filePath)).ino;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw error;
+      }
+
+      currentInode = -1;
+    }
+
+    if (currentInode === this.inode) {
+      return false;
+    }
+
+    await this.reopen();
+    return true;
+  }
+
+  private async reopen(): Promise<void> {
+    const previous = this.handle;
+    const flags = fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_RDWR;
+    this.handle = await fs.open(this.filePath, flags, 0o600);
+    this.inode = (await this.handle.stat()).ino;
+    this.generation += 1;
+    this.rewind();
+    await previous?.close();
+  }
+
+  private requireHandle(): FileHandle {
+    if (this.handle === undefined) {
+      throw new Error('journal is not open');
+    }
+
+    return this.handle;
+  }
+}
+
+/** Makes a rename durable; some file systems refuse to open a folder, which is safe to skip. */
+export async function syncDirectory(directory: string): Promise<void> {
+  let handle: FileHandle | undefined;
+
+  try {
+    handle = await fs.open(directory, 'r');
+    await handle.sync();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+
+    if (code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EPERM') {
+      throw error;
+    }
+  } finally {
+    await handle?.close();
+  }
+}
