@@ -1,0 +1,128 @@
+import path from 'node:path';
+import type { OutcomeKind } from './connect/build-callback.js';
+import { ConnectWebhook, type RuntimeOptions } from './connect-webhook.js';
+import type { ActivatedPlugin, ConnectOutcome, HookResult, LimeHost } from './host.js';
+import { createLogger } from './logger.js';
+import { describeError } from './outbox/scheduler.js';
+
+/** The activated plugin: Lime's contract, plus a wake call and the runtime for the panel. */
+export interface ConnectWebhookPlugin extends ActivatedPlugin {
+  /** Tries every relay now; hosts call it when the network comes back or the system resumes. */
+  wake(reason?: string): void;
+  /** The running plugin, or undefined when activation failed (see the host log). */
+  runtime: ConnectWebhook | undefined;
+}
+
+/**
+ * Starts the plugin: opens the outbox in `host.dataDir`, delivers what is pending, and returns
+ * the three Connect hooks. Never rejects: when the data folder cannot be used, the hooks
+ * answer `{ queued: false, reason: "unavailable" }` with the cause, and the host log has it.
+ */
+export async function activate(
+  host: LimeHost,
+  options: RuntimeOptions = {},
+): Promise<ConnectWebhookPlugin> {
+  const logger = createLogger(readLogger(host));
+  const problem = checkHost(host);
+
+  if (problem !== undefined) {
+    logger.error(`cannot activate: ${problem}`);
+    return unavailablePlugin(`the host passed an invalid ${problem}`);
+  }
+
+  let runtime: ConnectWebhook;
+
+  try {
+    runtime = await ConnectWebhook.start(host, options);
+  } catch (error) {
+    logger.error('cannot activate: the data folder could not be opened', {
+      dataDir: host.dataDir,
+      error: describeError(error),
+    });
+    return unavailablePlugin(
+      `the outbox in ${host.dataDir} could not be opened: ${describeError(error)}`,
+    );
+  }
+
+  const hook =
+    (kind: OutcomeKind) =>
+    async (outcome: ConnectOutcome): Promise<HookResult> => {
+      try {
+        return await runtime.handleOutcome(kind, outcome);
+      } catch (error) {
+        // Only an I/O failure gets here (disk full, folder removed): nothing was accepted.
+        runtime.logger.error('could not queue an outcome', { kind, error: describeError(error) });
+        return {
+          queued: false,
+          reason: 'unavailable',
+          message: `the outbox could not be written: ${describeError(error)}`,
+        };
+      }
+    };
+
+  return {
+    hooks: {
+      'connect:confirmed': hook('confirmed'),
+      'connect:cancelled': hook('cancelled'),
+      'connect:failed': hook('failed'),
+    },
+    deactivate: async () => {
+      try {
+        await runtime.stop();
+      } catch (error) {
+        runtime.logger.error('deactivation failed', { error: describeError(error) });
+      }
+    },
+    wake: (reason = 'host request') => runtime.wake(reason),
+    runtime,
+  };
+}
+
+function unavailablePlugin(message: string): ConnectWebhookPlugin {
+  const answer = async (): Promise<HookResult> => ({
+    queued: false,
+    reason: 'unavailable',
+    message,
+  });
+  return {
+    hooks: { 'connect:confirmed': answer, 'connect:cancelled': answer, 'connect:failed': answer },
+    deactivate: async () => undefined,
+    wake: () => undefined,
+    runtime: undefined,
+  };
+}
+
+/** Returns the name and problem of the first invalid host field, or undefined. */
+function checkHost(host: unknown): string | undefined {
+  if (typeof host !== 'object' || host === null) {
+    return 'host object: expected an object';
+  }
+
+  const { dataDir, app } = host as Partial<LimeHost>;
+
+  if (typeof dataDir !== 'string' || !path.isAbsolute(dataDir)) {
+    return 'dataDir: expected an absolute path';
+  }
+
+  if (typeof app !== 'object' || app === null) {
+    return 'app: expected an object with version and platform';
+  }
+
+  if (typeof app.version !== 'string' || app.version.length === 0 || app.version.length > 64) {
+    return 'app.version: expected a non-empty string of at most 64 characters';
+  }
+
+  if (typeof app.platform !== 'string' || app.platform.length === 0) {
+    return 'app.platform: expected a non-empty string';
+  }
+
+  return undefined;
+}
+
+function readLogger(host: unknown): LimeHost['log'] {
+  const log =
+    typeof host === 'object' && host !== null ? (host as Partial<LimeHost>).log : undefined;
+  return typeof log === 'object' && log !== null && typeof log.error === 'function'
+    ? log
+    : undefined;
+}
