@@ -261,22 +261,19 @@ export class DeliveryScheduler {
         return;
       }
 
-      const keepGoing = await this.recordResult(lane, event, target.url, result);
-
-      if (!keepGoing) {
-        lane.wakeAt = lane.blockedUntil > this.now() ? lane.blockedUntil : undefined;
-        return;
-      }
+      // After a failure the loop goes round once more: the top of the loop waits for the
+      // backoff, which may already have passed when writing the attempt took longer than it.
+      await this.recordResult(lane, event, target.url, result);
     }
   }
 
-  /** Records one attempt and updates the lane; returns false when the lane must pause. */
+  /** Records one attempt and updates the lane's backoff. */
   private async recordResult(
     lane: Lane,
     event: OutboxEvent,
     url: string,
     result: AttemptResult,
-  ): Promise<boolean> {
+  ): Promise<void> {
     const { outbox, logger } = this.options;
     const attempt = toAttempt(url, result, keyPrefixOf(event.body));
     result = { ...result, errorMessage: attempt.errorMessage, location: attempt.location };
@@ -302,7 +299,7 @@ export class DeliveryScheduler {
           });
         }
 
-        return true;
+        return;
       }
 
       case 'retry': {
@@ -316,7 +313,7 @@ export class DeliveryScheduler {
           const reason = `expired after ${event.attemptCount + 1} attempts: ${describeResult(result)}`;
           await outbox.recordAttempt(event.id, attempt, { state: 'dead', reason });
           logger.warn('callback expired undelivered', context);
-          return true;
+          return;
         }
 
         lane.blockedUntil = nextAt;
@@ -326,7 +323,7 @@ export class DeliveryScheduler {
           reason: describeResult(result),
         });
         logger.info('callback attempt failed; will retry', { ...context, retryInMs: delay });
-        return false;
+        return;
       }
 
       case 'gone': {
@@ -339,7 +336,7 @@ export class DeliveryScheduler {
           context,
         );
         this.options.onRelayGone(lane.relay);
-        return false;
+        return;
       }
 
       case 'permanent':
@@ -350,7 +347,7 @@ export class DeliveryScheduler {
           reason: describeResult(result),
         });
         logger.warn('callback rejected permanently', context);
-        return true;
+        return;
       }
     }
   }
