@@ -40,8 +40,8 @@ export function firstCodePoints(text: string, count: number): string {
 // With the `u` flag a valid surrogate pair is read as one code point, so only a lone
 // surrogate falls in this range.
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
-const C0_CONTROL = /[\u0000-\u001F]/;
-const C0_CONTROL_EXCEPT_LINE_BREAKS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
+const C0_CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
+const C0_CONTROL_EXCEPT_LINE_BREAKS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 
 export interface TextRules {
   min?: number;
@@ -51,7 +51,7 @@ export interface TextRules {
 }
 
 /**
- * Checks length, UTF-16 well-formedness and C0 control characters. Returns a message without
+ * Checks length, UTF-16 well-formedness and control characters (C0, DEL and C1). Returns a message without
  * a field name, or undefined when `text` passes. The message never quotes `text`.
  */
 export function checkText(text: string, rules: TextRules): string | undefined {

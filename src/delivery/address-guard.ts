@@ -261,7 +261,7 @@ function addressNotAllowed(host: string, address: string, reason: string): Conne
   const subject = host === address ? address : `${host} resolves to ${address}, which`;
   return new ConnectWebhookError(
     'ADDRESS_NOT_ALLOWED',
-    `${subject} is a ${reason} address; only public addresses are allowed unless ` +
+    `${subject} is ${/^[aeiou]/.test(reason) ? 'an' : 'a'} ${reason} address; only public addresses are allowed unless ` +
       'network.allowPrivateAddresses is true',
   );
 }

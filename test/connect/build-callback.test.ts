@@ -451,6 +451,20 @@ describe('buildCallback rejects invalid outcomes', () => {
       'ref: expected no control characters, received U+0007 at index 1',
     ],
     [
+      'delete character in ref',
+      'confirmed',
+      { relay: 'acme', key: KEY, ref: 'a\u007Fb' },
+      'ref',
+      'ref: expected no control characters, received U+007F at index 1',
+    ],
+    [
+      'C1 control character in name',
+      'confirmed',
+      { relay: 'acme', key: KEY, name: 'a\u0085b' },
+      'name',
+      'name: expected no control characters, received U+0085 at index 1',
+    ],
+    [
       'newline in ref',
       'confirmed',
       { relay: 'acme', key: KEY, ref: 'a\nb' },
