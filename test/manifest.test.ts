@@ -3,6 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildManifest, formatManifest, MANIFEST_PATH } from '../scripts/generate-manifest.js';
+import {
+  checkManifest,
+  MANIFEST_HOOK_PATTERN,
+  MANIFEST_NAME_PATTERN,
+} from '../src/manifest/manifest-rules.js';
 import { SettingsSchema } from '../src/settings/settings-schema.js';
 import { PLUGIN_VERSION, PLUGIN_VERSION_PATTERN } from '../src/version.js';
 
@@ -56,7 +61,11 @@ function undescribed(node: JsonSchemaNode, path = ''): string[] {
 describe('plugin.manifest.json', () => {
   it('has a name Lime installs', () => {
     expect(manifest.name).toBe('connect-webhook');
-    expect(manifest.name).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+    expect(manifest.name).toMatch(MANIFEST_NAME_PATTERN);
+  });
+
+  it("passes Lime's installer rules", () => {
+    expect(checkManifest(manifest)).toEqual([]);
   });
 
   it('has a version Lime installs', () => {
@@ -84,7 +93,7 @@ describe('plugin.manifest.json', () => {
     expect(manifest.hooks).toEqual(['connect:confirmed', 'connect:cancelled', 'connect:failed']);
 
     for (const hook of manifest.hooks) {
-      expect(hook).toMatch(/^[A-Za-z0-9_:]+$/);
+      expect(hook).toMatch(MANIFEST_HOOK_PATTERN);
     }
   });
 

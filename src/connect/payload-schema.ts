@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RELAY_ID_PATTERN } from '../settings/settings-schema.js';
 import { PLUGIN_VERSION_PATTERN } from '../version.js';
 import { UUID_V7_PATTERN } from './event-id.js';

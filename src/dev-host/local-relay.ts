@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import { generate } from 'selfsigned';
-import { Webhook } from 'standardwebhooks';
+import { CallbackReceiver, type CheckResult } from '../relay/callback-receiver.js';
+import type { CallbackTally } from '../relay/callback-tally.js';
 
 /** How the local relay answers callbacks; the development page switches between them. */
 export const RELAY_MODES = ['ok', 'fail-once', 'fail-503', 'hang', 'gone'] as const;
@@ -30,6 +31,8 @@ export interface LocalRelay {
   received: ReceivedCallback[];
   /** Event ids received, verified and counted once. */
   verifiedIds: Set<string>;
+  /** Outcome counts of the callbacks that got a 200 response, each event id once. */
+  tally: CallbackTally;
   close(): Promise<void>;
 }
 
@@ -58,16 +61,17 @@ export async function generateCertificate(): Promise<{ cert: string; key: string
 }
 
 /**
- * Starts the development relay: an HTTPS endpoint on 127.0.0.1 that verifies each callback's
- * signature with the `standardwebhooks` package over the raw body bytes, dedupes on
- * `webhook-id`, and answers according to `mode`.
+ * Starts the development relay: an HTTPS endpoint on 127.0.0.1 that checks each callback with
+ * the relay kit (src/relay): signature over the raw body bytes, payload schema, dedupe on
+ * `webhook-id` and tally. It responds according to `mode` and counts a callback only when it
+ * responds 200.
  */
 export async function startLocalRelay(
   options: { port?: number; path?: string } = {},
 ): Promise<LocalRelay> {
   const { cert, key } = await generateCertificate();
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
-  const verifier = new Webhook(secret);
+  const receiver = new CallbackReceiver({ secret });
   const sockets = new Set<Socket>();
   const path = options.path ?? '/lime/callback';
 
@@ -79,6 +83,7 @@ export async function startLocalRelay(
     mode: 'ok',
     received: [],
     verifiedIds: new Set(),
+    tally: receiver.tally,
     close: async () => {
       for (const socket of sockets) {
         socket.destroy();
@@ -101,7 +106,7 @@ export async function startLocalRelay(
     });
 
     request.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
+      const body = Buffer.concat(chunks);
       const eventId = String(request.headers['webhook-id'] ?? '');
       const entry: ReceivedCallback = {
         eventId,
@@ -111,30 +116,30 @@ export async function startLocalRelay(
         answeredWith: 200,
       };
 
+      let checked: CheckResult | undefined;
+
       if (request.url !== path || request.method !== 'POST') {
         entry.problem = `unexpected ${request.method ?? '?'} ${request.url ?? '?'}`;
         entry.answeredWith = 404;
       } else {
-        try {
-          const payload = verifier.verify(body, {
-            'webhook-id': eventId,
-            'webhook-timestamp': String(request.headers['webhook-timestamp'] ?? ''),
-            'webhook-signature': String(request.headers['webhook-signature'] ?? ''),
-          }) as { status?: string; ref?: string };
+        checked = receiver.check({ body, headers: request.headers });
+
+        if (checked.kind === 'callback') {
           entry.verified = true;
-          entry.status = payload.status;
-          entry.ref = payload.ref;
-        } catch (error) {
-          entry.problem = `signature not verified: ${error instanceof Error ? error.message : String(error)}`;
-          entry.answeredWith = 401;
+          entry.status = checked.payload.status;
+          entry.ref = checked.payload.ref;
+        } else {
+          entry.problem = checked.message;
+          entry.answeredWith = checked.status;
         }
       }
 
-      if (entry.verified) {
+      if (checked?.kind === 'callback') {
         entry.answeredWith = answerFor(relay);
-        entry.duplicate = relay.verifiedIds.has(eventId);
+        entry.duplicate = checked.duplicate;
 
         if (entry.answeredWith === 200) {
+          receiver.record(checked);
           relay.verifiedIds.add(eventId);
         }
       }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkCallbackUrl, describeType } from '../delivery/callback-url.js';
 import { ValidationError } from '../errors.js';
 import { formatIssue, type Settings } from './settings-schema.js';

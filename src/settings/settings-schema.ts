@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkCallbackUrl } from '../delivery/callback-url.js';
 
 /** Relay ids as Lime's registry writes them: `proxycast-mock`, `acme_relay`, `relay.cn`. */
