@@ -3,6 +3,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type dns from 'node:dns';
 import { buildCallback, type OutcomeKind } from './connect/build-callback.js';
+import { createEnvProxyResolver } from './delivery/proxy-from-env.js';
+import type { ProxyResolver } from './delivery/proxy-route.js';
 import { createSender, type Sender, type SendRequest } from './delivery/sender.js';
 import type { HookResult, LimeHost } from './host.js';
 import { createLogger, type PluginLogger } from './logger.js';
@@ -11,6 +13,7 @@ import { RateLimiter } from './outbox/rate-limiter.js';
 import { DeliveryScheduler, describeError } from './outbox/scheduler.js';
 import { resolveCallbackTarget } from './settings/callback-target.js';
 import type { Settings } from './settings/settings-schema.js';
+import type { SecretCodec } from './settings/secret-codec.js';
 import { SettingsStore } from './settings/settings-store.js';
 import { PLUGIN_VERSION } from './version.js';
 
@@ -33,6 +36,10 @@ export interface RuntimeOptions {
   limits?: Partial<AcceptLimits>;
   /** DNS lookup used by the sender, in place of `dns.lookup`. */
   resolve?: typeof dns.lookup;
+  /** Proxy per callback URL; default HTTPS_PROXY and NO_PROXY. Electron passes its own. */
+  resolveProxy?: ProxyResolver;
+  /** Encrypts signing secrets in the settings file; Electron passes safeStorage's. */
+  secretCodec?: SecretCodec;
 }
 
 /** Counts of outcomes that were not queued, by reason; shown in the panel and the log. */
@@ -60,9 +67,11 @@ export class ConnectWebhook {
   private readonly now: () => number;
   private readonly options: RuntimeOptions;
   private readonly inflightFlows = new Map<string, Promise<HookResult>>();
+  private enqueuesInFlight = 0;
   private readonly listeners = new Set<ChangeListener>();
   private sender: Sender;
   private senderKey: string;
+  private senderSettings: Settings | undefined;
   private stopped = false;
   readonly drops: DropCounters = { invalid: 0, rateLimited: {}, outboxFull: 0, duplicate: 0 };
 
@@ -103,13 +112,18 @@ export class ConnectWebhook {
       logger: this.logger,
       now: this.now,
       random: options.random,
+      // Nothing is pending: keep-alive connections would only hold sockets open until the
+      // relay closes them.
+      onIdle: () => this.sender.releaseIdleSockets(),
     });
   }
 
   static async start(host: LimeHost, options: RuntimeOptions = {}): Promise<ConnectWebhook> {
     const logger = createLogger(host.log);
     await fs.mkdir(host.dataDir, { recursive: true, mode: 0o700 });
-    const settings = await SettingsStore.open(host.dataDir, host.config, logger);
+    const settings = await SettingsStore.open(host.dataDir, host.config, logger, {
+      ...(options.secretCodec === undefined ? {} : { secretCodec: options.secretCodec }),
+    });
     const owner = randomUUID();
     const outbox = await Outbox.open(path.join(host.dataDir, 'outbox'), owner, {
       now: options.now,
@@ -298,7 +312,8 @@ export class ConnectWebhook {
       };
     }
 
-    if (this.outbox.pendingCount >= this.limits.maxPending) {
+    // Outcomes still being written count too, so concurrent hooks cannot overshoot the cap.
+    if (this.outbox.pendingCount + this.enqueuesInFlight >= this.limits.maxPending) {
       this.drops.outboxFull += 1;
       this.logger.warn('outbox is full; outcome not queued', {
         pending: this.outbox.pendingCount,
@@ -314,20 +329,26 @@ export class ConnectWebhook {
     const target = resolveCallbackTarget(callback.relayId, this.settings.get(), this.host.relays);
     const skip = !target.ok && target.reason !== 'relay_paused';
 
-    await this.outbox.enqueue({
-      id: callback.eventId,
-      relay: callback.relayId,
-      ref: callback.ref,
-      flowId: callback.flowId,
-      status: callback.payload.status,
-      errorCode: callback.payload.error_code,
-      occurredAt: callback.occurredAt,
-      body: callback.body,
-      test: extra.test,
-      state: skip ? 'skipped' : 'pending',
-      reason: target.ok ? undefined : target.reason,
-      message: target.ok ? undefined : target.message,
-    });
+    this.enqueuesInFlight += 1;
+
+    try {
+      await this.outbox.enqueue({
+        id: callback.eventId,
+        relay: callback.relayId,
+        ref: callback.ref,
+        flowId: callback.flowId,
+        status: callback.payload.status,
+        errorCode: callback.payload.error_code,
+        occurredAt: callback.occurredAt,
+        body: callback.body,
+        test: extra.test,
+        state: skip ? 'skipped' : 'pending',
+        reason: target.ok ? undefined : target.reason,
+        message: target.ok ? undefined : target.message,
+      });
+    } finally {
+      this.enqueuesInFlight -= 1;
+    }
 
     if (skip) {
       this.logger.info('outcome recorded as skipped', {
@@ -347,13 +368,19 @@ export class ConnectWebhook {
 
   private send(request: SendRequest, signal: AbortSignal): ReturnType<Sender['send']> {
     const settings = this.settings.get();
-    const key = networkKey(settings);
 
-    if (key !== this.senderKey) {
-      // Network settings changed: new connections use the new trust and address rules.
-      this.sender.close();
-      this.sender = this.createSender(settings);
-      this.senderKey = key;
+    // The store returns the same object until the settings change, so the key, which contains
+    // every extra CA certificate, is serialised once per change rather than once per attempt.
+    if (settings !== this.senderSettings) {
+      this.senderSettings = settings;
+      const key = networkKey(settings);
+
+      if (key !== this.senderKey) {
+        // Network settings changed: new connections use the new trust and address rules.
+        this.sender.close();
+        this.sender = this.createSender(settings);
+        this.senderKey = key;
+      }
     }
 
     return this.sender.send({ ...request, now: this.now }, signal);
@@ -367,6 +394,7 @@ export class ConnectWebhook {
       userAgent: `Lime/${this.host.app.version} lime-connect-webhook/${PLUGIN_VERSION}`,
       maxDelayMs: settings.retry.maxDelayMs,
       resolve: this.options.resolve,
+      resolveProxy: this.options.resolveProxy ?? createEnvProxyResolver(process.env),
     });
   }
 
@@ -421,7 +449,16 @@ function readFlowId(outcome: unknown): string | undefined {
     return undefined;
   }
 
-  const flowId: unknown = Object.getOwnPropertyDescriptor(outcome, 'flowId')?.value;
+  let flowId: unknown;
+
+  try {
+    flowId = Object.getOwnPropertyDescriptor(outcome, 'flowId')?.value;
+  } catch {
+    // A Proxy trap threw, and its message may quote the key. buildCallback rejects the
+    // outcome as invalid without repeating that message.
+    return undefined;
+  }
+
   return typeof flowId === 'string' && flowId.length > 0 && flowId.length <= 256
     ? flowId
     : undefined;

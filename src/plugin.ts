@@ -2,8 +2,15 @@ import path from 'node:path';
 import type { OutcomeKind } from './connect/build-callback.js';
 import { ConnectWebhook, type RuntimeOptions } from './connect-webhook.js';
 import type { ActivatedPlugin, ConnectOutcome, HookResult, LimeHost } from './host.js';
+import { CLIENT_VERSION_PATTERN } from './connect/payload-schema.js';
 import { createLogger } from './logger.js';
 import { describeError } from './outbox/scheduler.js';
+import type { ElectronApi } from './electron/electron-api.js';
+import {
+  electronRuntimeOptions,
+  startElectronIntegration,
+  type ElectronIntegration,
+} from './electron/electron-integration.js';
 
 /** The activated plugin: Lime's contract, plus a wake call and the runtime for the panel. */
 export interface ConnectWebhookPlugin extends ActivatedPlugin {
@@ -11,6 +18,19 @@ export interface ConnectWebhookPlugin extends ActivatedPlugin {
   wake(reason?: string): void;
   /** The running plugin, or undefined when activation failed (see the host log). */
   runtime: ConnectWebhook | undefined;
+  /**
+   * Opens the debug panel window inside Lime (Electron). Resolves false in plain Node, where
+   * the development host serves the panel instead.
+   */
+  openPanel(): Promise<boolean>;
+}
+
+export interface ActivateOptions extends RuntimeOptions {
+  /**
+   * The `electron` module. Default: loaded when `process.versions.electron` is set; tests pass
+   * a fake.
+   */
+  electron?: ElectronApi;
 }
 
 /**
@@ -20,8 +40,9 @@ export interface ConnectWebhookPlugin extends ActivatedPlugin {
  */
 export async function activate(
   host: LimeHost,
-  options: RuntimeOptions = {},
+  activateOptions: ActivateOptions = {},
 ): Promise<ConnectWebhookPlugin> {
+  const { electron: givenElectron, ...runtimeOptions } = activateOptions;
   const logger = createLogger(readLogger(host));
   const problem = checkHost(host);
 
@@ -31,6 +52,11 @@ export async function activate(
   }
 
   let runtime: ConnectWebhook;
+  const electron = givenElectron ?? (await loadElectron());
+  const options: RuntimeOptions =
+    electron === undefined
+      ? runtimeOptions
+      : { ...electronRuntimeOptions(electron), ...runtimeOptions };
 
   try {
     runtime = await ConnectWebhook.start(host, options);
@@ -60,6 +86,11 @@ export async function activate(
       }
     };
 
+  const integration: ElectronIntegration | undefined =
+    electron === undefined
+      ? undefined
+      : startElectronIntegration(electron, runtime, { app: host.app, relays: host.relays });
+
   return {
     hooks: {
       'connect:confirmed': hook('confirmed'),
@@ -68,6 +99,7 @@ export async function activate(
     },
     deactivate: async () => {
       try {
+        integration?.dispose();
         await runtime.stop();
       } catch (error) {
         runtime.logger.error('deactivation failed', { error: describeError(error) });
@@ -75,7 +107,25 @@ export async function activate(
     },
     wake: (reason = 'host request') => runtime.wake(reason),
     runtime,
+    openPanel: async () => {
+      if (integration === undefined) {
+        return false;
+      }
+
+      await integration.openPanel();
+      return true;
+    },
   };
+}
+
+/** Loads `electron` inside Electron only; the build maps it to a stand-in elsewhere. */
+async function loadElectron(): Promise<ElectronApi | undefined> {
+  if (process.versions.electron === undefined) {
+    return undefined;
+  }
+
+  const module = (await import('electron')) as unknown as { default?: ElectronApi };
+  return module.default ?? (module as unknown as ElectronApi);
 }
 
 function unavailablePlugin(message: string): ConnectWebhookPlugin {
@@ -89,6 +139,7 @@ function unavailablePlugin(message: string): ConnectWebhookPlugin {
     deactivate: async () => undefined,
     wake: () => undefined,
     runtime: undefined,
+    openPanel: async () => false,
   };
 }
 
@@ -108,8 +159,9 @@ function checkHost(host: unknown): string | undefined {
     return 'app: expected an object with version and platform';
   }
 
-  if (typeof app.version !== 'string' || app.version.length === 0 || app.version.length > 64) {
-    return 'app.version: expected a non-empty string of at most 64 characters';
+  // The version goes into the User-Agent header and the payload, so it must be header-safe.
+  if (typeof app.version !== 'string' || !CLIENT_VERSION_PATTERN.test(app.version)) {
+    return 'app.version: expected 1 to 64 printable ASCII characters';
   }
 
   if (typeof app.platform !== 'string' || app.platform.length === 0) {

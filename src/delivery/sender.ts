@@ -12,6 +12,7 @@ import { Webhook } from 'standardwebhooks';
 import { DEFAULT_SETTINGS } from '../settings/settings-schema.js';
 import { classifyAddress, createGuardedLookup, guardSocket } from './address-guard.js';
 import { checkCallbackUrl } from './callback-url.js';
+import { createProxyRouter, type ProxyResolver } from './proxy-route.js';
 import { classifyRequestError, classifyResponse, failure } from './classify-response.js';
 import type { AttemptOutcome, ErrorClass } from './classify-response.js';
 import type { ResponseClass } from './retry-policy.js';
@@ -36,6 +37,11 @@ export interface SenderOptions {
   maxDelayMs?: number;
   /** Resolver behind the address guard. Default `dns.lookup`. */
   resolve?: typeof dns.lookup;
+  /**
+   * Chooses a proxy per callback URL (Electron's system proxy, or HTTPS_PROXY and NO_PROXY).
+   * Default: always connect directly.
+   */
+  resolveProxy?: ProxyResolver;
 }
 
 export interface SendRequest {
@@ -82,6 +88,11 @@ export interface Sender {
   send(request: SendRequest, signal?: AbortSignal): Promise<AttemptResult>;
   /** Destroys the keep-alive connections and ends in-flight attempts with `sender closed`. */
   close(): void;
+  /**
+   * Closes keep-alive connections that no attempt is using, so that an idle plugin keeps no
+   * sockets open. Attempts in flight keep theirs; the next attempt opens a new connection.
+   */
+  releaseIdleSockets(): void;
 }
 
 /** Cause of an attempt stopped from outside got, kept as the abort reason. */
@@ -131,11 +142,21 @@ export function createSender(options: SenderOptions): Sender {
 
   // `ca` replaces Node's default trust store, so the bundled roots are listed again. Roots
   // added through NODE_EXTRA_CA_CERTS are not part of tls.rootCertificates and drop out here.
+  // The list goes into one secure context built here: passed as `ca`, https.Agent would join
+  // every certificate into its connection-pool key on each request (about 200 KB of text).
   if (options.extraCaCertificates.length > 0) {
-    agentOptions.ca = [...tls.rootCertificates, ...options.extraCaCertificates];
+    agentOptions.secureContext = tls.createSecureContext({
+      ca: [...tls.rootCertificates, ...options.extraCaCertificates],
+    });
   }
 
   const agent = new GuardedAgent(agentOptions, options.allowPrivateAddresses);
+  const proxies = createProxyRouter({
+    agentOptions,
+    allowPrivateAddresses: options.allowPrivateAddresses,
+    ...(options.resolveProxy === undefined ? {} : { resolveProxy: options.resolveProxy }),
+    ...(options.resolve === undefined ? {} : { resolve: options.resolve }),
+  });
   const client = got.extend({
     method: 'POST',
     agent: { https: agent },
@@ -190,6 +211,12 @@ export function createSender(options: SenderOptions): Sender {
       return finish(failure('permanent', 'invalid_secret', message));
     }
 
+    const route = await proxies.route(url);
+
+    if ('failure' in route) {
+      return finish(route.failure);
+    }
+
     const controller = new AbortController();
     const stop = (reason: StopReason) => controller.abort(reason);
     const deadline = setTimeout(stop, options.timeoutMs, 'timeout');
@@ -200,7 +227,12 @@ export function createSender(options: SenderOptions): Sender {
     let response: PlainResponse | undefined;
 
     try {
-      const stream = client.stream(url, { body: request.body, headers, signal: controller.signal });
+      const stream = client.stream(url, {
+        body: request.body,
+        headers,
+        signal: controller.signal,
+        ...(route.agent === undefined ? {} : { agent: { https: route.agent } }),
+      });
       [response] = (await once(stream, 'response')) as [PlainResponse];
       const excerpt = await readExcerpt(stream, maxResponseBytes);
       const outcome = classifyResponse({
@@ -237,9 +269,18 @@ export function createSender(options: SenderOptions): Sender {
     }
 
     agent.destroy();
+    proxies.close();
   };
 
-  return { send, close };
+  const releaseIdleSockets = () => {
+    for (const sockets of Object.values(agent.freeSockets)) {
+      for (const socket of sockets ?? []) {
+        socket.destroy();
+      }
+    }
+  };
+
+  return { send, close, releaseIdleSockets };
 }
 
 /**
@@ -295,27 +336,50 @@ function buildHeaders(request: SendRequest, userAgent: string): Record<string, s
  * which leaves the connection free for the next attempt. A multi-byte character cut by the cap
  * is dropped.
  */
-async function readExcerpt(stream: GotRequest, maxBytes: number): Promise<string> {
-  const decoder = new StringDecoder('utf8');
-  let text = '';
-  let received = 0;
+function readExcerpt(stream: GotRequest, maxBytes: number): Promise<string> {
+  // Events rather than `for await`: the async iterator costs more than the rest of a small
+  // response, and a backlog drain reads thousands of them.
+  return new Promise<string>((resolve, reject) => {
+    const decoder = new StringDecoder('utf8');
+    let text = '';
+    let received = 0;
 
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    const room = maxBytes - received;
+    const finish = (error?: Error) => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('close', onClose);
 
-    if (room > 0) {
-      text += decoder.write(chunk.subarray(0, room));
-    }
+      if (error === undefined) {
+        resolve(text);
+      } else {
+        reject(error);
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      const room = maxBytes - received;
 
-    received += chunk.length;
+      if (room > 0) {
+        text += decoder.write(chunk.subarray(0, room));
+      }
 
-    if (received > maxBytes) {
-      // Leaving the loop destroys the stream and its socket, so the rest is never read.
-      break;
-    }
-  }
+      received += chunk.length;
 
-  return text;
+      if (received > maxBytes) {
+        // Destroying the stream closes its socket, so the rest is never read.
+        finish();
+        stream.destroy();
+      }
+    };
+    const onEnd = () => finish();
+    const onError = (error: Error) => finish(error);
+    const onClose = () => finish(new Error('the response closed before its end'));
+
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', onError);
+    stream.once('close', onClose);
+  });
 }
 
 function describeStop(

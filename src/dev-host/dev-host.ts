@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   activate,
   parseConnectLink,
@@ -10,9 +11,9 @@ import {
   type LimeHost,
 } from '../index.js';
 import { registryFromDocument } from '../settings/callback-target.js';
-import type { OutboxEvent } from '../connect-webhook.js';
 import { RELAY_MODES, startLocalRelay, type LocalRelay, type RelayMode } from './local-relay.js';
-import { renderDevPage } from './dev-page.js';
+import { createPanelRoutes, readJsonBody, type PanelRoutes } from '../panel/http-panel-routes.js';
+import { PanelService } from '../panel/panel-service.js';
 
 export type OutcomeName = 'confirmed' | 'cancelled' | 'failed';
 
@@ -22,6 +23,8 @@ export interface DevHostOptions {
   pagePort: number;
   relayPort: number;
   locale?: string;
+  /** Folder of the built panel page. Default dist/panel beside the built development host. */
+  panelDir?: string;
   /** Receives the plugin's log lines. */
   log: (level: string, ...args: unknown[]) => void;
 }
@@ -46,8 +49,8 @@ const CAMPAIGNS = ['spring-launch', 'newsletter', 'partner-blog'];
 
 /**
  * Runs the plugin as Lime would: a host object per the plugin contract, a relay registry whose
- * `local-relay` entry points at a local HTTPS relay, and a page on 127.0.0.1 that lists
- * deliveries and fires outcomes from real `lime://connect` links.
+ * `local-relay` entry points at a local HTTPS relay, and the debug panel on 127.0.0.1 with
+ * controls that fire outcomes from real `lime://connect` links and set how the relay answers.
  */
 export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
   const relay = await startLocalRelay({ port: options.relayPort });
@@ -115,16 +118,40 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     return shown;
   };
 
+  if (plugin.runtime === undefined) {
+    await relay.close();
+    throw new Error(`the plugin did not activate in ${host.dataDir}; see the log above`);
+  }
+
+  const panel = createPanelRoutes(
+    new PanelService(plugin.runtime, { app: host.app, relays: registry }),
+    options.panelDir ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'panel'),
+  );
   const server = createServer((request, response) => {
-    handle({ request, response, relay, plugin, fire, fired }).catch((error: unknown) => {
+    handle({ request, response, relay, plugin, fire, fired, panel }).catch((error: unknown) => {
       sendJson(response, 500, { error: error instanceof Error ? error.message : String(error) });
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.pagePort, '127.0.0.1', () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.pagePort, '127.0.0.1', () => resolve());
+    });
+  } catch (error) {
+    await plugin.deactivate();
+    await relay.close();
+
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(
+        `port ${options.pagePort} on 127.0.0.1 is in use: stop what uses it, or pick another ` +
+          'port with --port N (0 picks a free one)',
+        { cause: error },
+      );
+    }
+
+    throw error;
+  }
 
   const address = server.address();
   const pageUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : options.pagePort}/`;
@@ -136,6 +163,7 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     fired,
     fire,
     close: async () => {
+      panel.close();
       await closeServer(server);
       await plugin.deactivate();
       await relay.close();
@@ -150,56 +178,74 @@ interface RouteContext {
   plugin: ConnectWebhookPlugin;
   fire(kind: OutcomeName): Promise<FiredOutcome>;
   fired: FiredOutcome[];
+  panel: PanelRoutes;
 }
 
 async function handle(context: RouteContext): Promise<void> {
   const { request, response, relay, plugin } = context;
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
 
-  if (request.method === 'GET' && url.pathname === '/') {
-    response.writeHead(200, {
-      'content-type': 'text/html; charset=utf-8',
-      'content-security-policy':
-        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
-    });
-    response.end(renderDevPage());
+  // Only pages opened as 127.0.0.1 or localhost get answers, so a site that rebinds its own
+  // host name to 127.0.0.1 cannot read the log or drive the relay.
+  if (!/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(request.headers.host ?? '')) {
+    sendJson(response, 403, { error: 'expected Host 127.0.0.1 or localhost' });
     return;
   }
 
-  if (request.method === 'GET' && url.pathname === '/api/state') {
-    const runtime = plugin.runtime;
-    const events =
-      runtime === undefined
-        ? []
-        : [...runtime.outbox.events()]
-            .sort((left, right) => right.queuedAt - left.queuedAt)
-            .slice(0, 200)
-            .map(toView);
+  if (await context.panel.handle(request, response, url)) {
+    return;
+  }
+
+  if (request.method === 'POST' && url.pathname.startsWith('/api/dev/')) {
+    const body = await readJsonBody(request);
+
+    if (!body.ok) {
+      sendJson(response, body.status, { error: body.error });
+      return;
+    }
+
+    await handleDevControl(context, url.pathname, body.value);
+    return;
+  }
+
+  sendJson(response, 404, { error: `no route for ${request.method ?? '?'} ${url.pathname}` });
+}
+
+/** The development controls: the relay's state, firing outcomes, and the relay's answer mode. */
+async function handleDevControl(
+  context: RouteContext,
+  pathname: string,
+  body: unknown,
+): Promise<void> {
+  const { response, relay, plugin } = context;
+  const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+
+  if (pathname === '/api/dev/state') {
     sendJson(response, 200, {
-      relay: { url: relay.url, mode: relay.mode, received: relay.received.slice(-50) },
-      fired: context.fired.slice(-20),
-      events,
-      drops: runtime?.drops,
+      result: {
+        relay: { url: relay.url, mode: relay.mode, received: relay.received.slice(-50) },
+        fired: context.fired.slice(-20),
+      },
     });
     return;
   }
 
-  if (request.method === 'POST' && url.pathname === '/api/fire') {
-    const kind = url.searchParams.get('kind');
+  if (pathname === '/api/dev/fire') {
+    const kind = fields.kind;
 
     if (kind !== 'confirmed' && kind !== 'cancelled' && kind !== 'failed') {
       sendJson(response, 400, { error: 'kind: expected confirmed, cancelled or failed' });
       return;
     }
 
-    sendJson(response, 200, await context.fire(kind));
+    sendJson(response, 200, { result: await context.fire(kind) });
     return;
   }
 
-  if (request.method === 'POST' && url.pathname === '/api/relay-mode') {
-    const mode = url.searchParams.get('mode') as RelayMode | null;
+  if (pathname === '/api/dev/relay-mode') {
+    const mode = fields.mode as RelayMode;
 
-    if (mode === null || !RELAY_MODES.includes(mode)) {
+    if (!RELAY_MODES.includes(mode)) {
       sendJson(response, 400, { error: `mode: expected one of ${RELAY_MODES.join(', ')}` });
       return;
     }
@@ -211,26 +257,11 @@ async function handle(context: RouteContext): Promise<void> {
       plugin.wake('relay back online');
     }
 
-    sendJson(response, 200, { mode });
+    sendJson(response, 200, { result: { mode } });
     return;
   }
 
-  sendJson(response, 404, { error: `no route for ${request.method ?? '?'} ${url.pathname}` });
-}
-
-function toView(event: OutboxEvent): Record<string, unknown> {
-  return {
-    id: event.id,
-    relay: event.relay,
-    ref: event.ref,
-    status: event.status,
-    state: event.state === 'pending' && event.attemptCount > 0 ? 'retrying' : event.state,
-    reason: event.reason,
-    queuedAt: event.queuedAt,
-    attemptCount: event.attemptCount,
-    nextAt: event.state === 'pending' ? event.nextAt : undefined,
-    attempts: event.attempts.slice(-10),
-  };
+  sendJson(response, 404, { error: `no development control at ${pathname}` });
 }
 
 function sendJson(response: ServerResponse, status: number, value: unknown): void {

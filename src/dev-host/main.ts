@@ -8,18 +8,19 @@ import { RELAY_MODES, type RelayMode } from './local-relay.js';
 
 const USAGE = `Usage: npm start [-- options]
 
-Runs the plugin as Lime would, with a local HTTPS relay and a delivery page on 127.0.0.1.
+Runs the plugin as Lime would, with a local HTTPS relay and the debug panel on 127.0.0.1.
 
 Options:
   --once              fire a confirmed, a cancelled and a failed outcome, wait until the relay
                       has received and verified all three, then exit (0 on success, 1 otherwise)
-  --port N            port of the delivery page (default 4680; 0 picks a free one)
+  --port N            port of the debug panel (default 4680; 0 picks a free one)
   --relay-port N      port of the local relay (default 8443; a free one when taken)
   --data DIR          the plugin's data folder (default .dev-host-data; --once uses a new
                       temporary folder)
   --timeout SECONDS   with --once, how long to wait for the callbacks (default 30)
   --relay-mode MODE   how the local relay answers at first: ok, fail-once, fail-503, hang
                       or gone (default ok; fail-once with --once, to show a retry)
+  --locale TAG        the host locale the panel follows, such as en or zh-CN (default en)
   --verbose           print the plugin's debug log
   --help              print this text
 `;
@@ -35,6 +36,7 @@ async function main(): Promise<number> {
       data: { type: 'string' },
       timeout: { type: 'string', default: '30' },
       'relay-mode': { type: 'string' },
+      locale: { type: 'string', default: 'en' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -68,6 +70,7 @@ async function main(): Promise<number> {
     registryPath: path.join(root, 'examples', 'registry.json'),
     pagePort: values.once ? 0 : pagePort,
     relayPort: values.once ? 0 : relayPort,
+    locale: values.locale,
     log,
   });
   host.relay.mode = relayMode;
@@ -135,11 +138,11 @@ async function runOnce(host: DevHost, timeoutMs: number): Promise<number> {
 function printWelcome(host: DevHost, dataDir: string): void {
   console.log('');
   console.log('lime-connect-webhook development host');
-  console.log(`  delivery page  ${host.pageUrl}`);
+  console.log(`  debug panel    ${host.pageUrl}`);
   console.log(`  local relay    ${host.relay.url}`);
   console.log(`  data folder    ${dataDir}`);
   console.log(
-    'Open the page to fire confirmed, cancelled and failed outcomes and to make the relay fail.',
+    'Open the panel to fire confirmed, cancelled and failed outcomes, make the relay fail, and see every delivery attempt.',
   );
   console.log('Press Ctrl+C to stop.');
 }
