@@ -27,11 +27,15 @@ export interface JournalReadResult {
 interface PendingWrite {
   data: string;
   durable: boolean;
+  /** Called once the record is in the current file, possibly before it is synced. */
+  written: (() => void) | undefined;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
 const NEWLINE = 0x0a;
+const READ_CHUNK_BYTES = 4 * 1024;
+const MAX_READ_CHUNK_BYTES = 8 * 1024 * 1024;
 
 export class JournalFile {
   readonly filePath: string;
@@ -44,6 +48,10 @@ export class JournalFile {
   private queue: PendingWrite[] = [];
   private flushing: Promise<void> | undefined;
   private closed = false;
+  /** Set when a write has just found the inode unchanged; the next `readNew` skips its stat. */
+  private inodeCheckedByWrite = false;
+  /** First read chunk of `readFrom`; taken while a read uses it, so concurrent reads get their own. */
+  private readScratch: Buffer | undefined = Buffer.allocUnsafe(READ_CHUNK_BYTES);
 
   constructor(filePath: string) {
     this.filePath = filePath;
@@ -54,14 +62,18 @@ export class JournalFile {
     await this.reopen();
   }
 
-  /** Queues one serialised record; resolves once written, and once on disk when `durable`. */
-  append(json: string, durable: boolean): Promise<void> {
+  /**
+   * Queues one serialised record; resolves once written, and once on disk when `durable`.
+   * `written` is called as soon as the record is in the file, while its sync may still run,
+   * so that the caller can read it back in the meantime.
+   */
+  append(json: string, durable: boolean, written?: () => void): Promise<void> {
     if (this.closed) {
       return Promise.reject(new Error('journal is closed'));
     }
 
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ data: `\n${json}\n`, durable, resolve, reject });
+      this.queue.push({ data: `\n${json}\n`, durable, written, resolve, reject });
       this.flushing ??= this.flush();
     });
   }
@@ -71,18 +83,24 @@ export class JournalFile {
    * either being written by another process or was torn by a crash, so it is left for later.
    */
   async readNew(): Promise<JournalReadResult> {
-    await this.checkReplaced();
+    if (this.inodeCheckedByWrite) {
+      // The write that just finished checked the inode; a second stat would only add latency
+      // to every enqueue. A replacement after that check is seen by the next read, as one
+      // after this method's own check would be.
+      this.inodeCheckedByWrite = false;
+    } else {
+      await this.checkReplaced();
+    }
+
     const replaced = this.readGeneration !== this.generation;
     this.readGeneration = this.generation;
-    const handle = this.requireHandle();
-    const { size } = await handle.stat();
+    const buffer = await this.readFrom(this.readOffset);
+    const bytesRead = buffer.length;
 
-    if (size <= this.readOffset) {
+    if (bytesRead === 0) {
       return { lines: [], replaced };
     }
 
-    const buffer = Buffer.allocUnsafe(size - this.readOffset);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.readOffset);
     const lines: JournalLine[] = [];
     let lineStart = 0;
 
@@ -104,6 +122,45 @@ export class JournalFile {
     this.partialStart = lineStart < bytesRead ? this.readOffset + lineStart : -1;
     this.readOffset += lineStart;
     return { lines, replaced };
+  }
+
+  /**
+   * Reads from `offset` to the end of the file in growing chunks, stopping at the first short
+   * read, so that the usual case (a few new records) costs one read and no stat.
+   */
+  private async readFrom(offset: number): Promise<Buffer> {
+    const handle = this.requireHandle();
+    const chunks: Buffer[] = [];
+    let chunkBytes = READ_CHUNK_BYTES;
+    let total = 0;
+    // The first chunk goes into a buffer kept for this file and is copied out at its length,
+    // so that a read of a few records allocates a few hundred bytes, not a whole chunk.
+    const scratch = this.readScratch;
+    this.readScratch = undefined;
+
+    try {
+      for (;;) {
+        const chunk =
+          chunks.length === 0 && scratch !== undefined ? scratch : Buffer.allocUnsafe(chunkBytes);
+        const { bytesRead } = await handle.read(chunk, 0, chunkBytes, offset + total);
+        total += bytesRead;
+
+        if (bytesRead > 0) {
+          const bytes = chunk.subarray(0, bytesRead);
+          chunks.push(chunk === scratch ? Buffer.from(bytes) : bytes);
+        }
+
+        if (bytesRead < chunkBytes) {
+          break;
+        }
+
+        chunkBytes = Math.min(chunkBytes * 2, MAX_READ_CHUNK_BYTES);
+      }
+    } finally {
+      this.readScratch = scratch ?? Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    }
+
+    return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total);
   }
 
   /** Returns the bytes of an unterminated last line, which a crash left torn, if any. */
@@ -211,14 +268,33 @@ export class JournalFile {
     for (let tries = 0; tries < 5; tries += 1) {
       const handle = this.requireHandle();
       await handle.write(data, 0, data.length, null);
+      // The inode check only needs the write to have landed, so it runs alongside the sync.
+      // Closing the replaced handle in `reopen` waits for the sync still running on it.
+      const synced = durable ? handle.datasync() : Promise.resolve();
+      // Marks a sync failure as handled while the inode check runs; it is still awaited below.
+      synced.catch(() => undefined);
+      let replaced: boolean;
 
-      if (durable) {
-        await handle.datasync();
+      try {
+        replaced = await this.checkReplaced();
+      } catch (error) {
+        await synced.catch(() => undefined);
+        throw error;
       }
 
-      if (!(await this.checkReplaced())) {
+      if (!replaced) {
+        this.inodeCheckedByWrite = true;
+
+        for (const item of batch) {
+          item.written?.();
+        }
+
+        await synced;
         return;
       }
+
+      // A sync failure of the replaced file does not matter: the batch is written again.
+      await synced.catch(() => undefined);
     }
 
     throw new Error(`journal ${this.filePath} kept being replaced during a write`);

@@ -3,6 +3,7 @@ import { backoffDelay, type RetryTiming } from '../delivery/retry-policy.js';
 import { redactUrl } from '../delivery/callback-url.js';
 import { keyPrefixOf, redactKeyLike } from '../connect/redact-key.js';
 import type { CallbackTarget } from '../settings/callback-target.js';
+import { DeliveredRecords } from './delivered-records.js';
 import type { Attempt } from './journal-records.js';
 import type { Outbox, OutboxEvent } from './outbox.js';
 
@@ -25,6 +26,8 @@ export interface SchedulerOptions {
   logger: SchedulerLogger;
   now?: () => number;
   random?: () => number;
+  /** Called when no event is pending and no attempt runs, to release idle connections. */
+  onIdle?(): void;
 }
 
 /** Delivery state of one relay's endpoint; events of one relay are sent one at a time. */
@@ -40,10 +43,27 @@ interface Lane {
   draining: boolean;
   /** When the lane has work again, or undefined when it waits for a wake. */
   wakeAt: number | undefined;
+  /** Delivered events whose attempt record is not yet written and read back. */
+  recording: DeliveredRecords;
+  /** Set by a wake that arrived while the lane was running; the lane runs once more. */
+  wokenWhileRunning: boolean;
 }
+
+/** How often a lane rechecks an event that another process has claimed, in milliseconds. */
+const OTHER_CLAIM_CHECK_MS = 1000;
 
 /** Maximum delay of one timer; a later due time is reached in steps. */
 const MAX_TIMER_MS = 3_600_000;
+
+/** Events claimed with one journal write while a lane sends a backlog. */
+const CLAIM_BATCH = 100;
+
+/**
+ * Age up to which a batch claim is used for an attempt without claiming again. The runtime's
+ * lease is the attempt deadline plus 30 seconds, so a claim used within 5 seconds of being
+ * written still outlives the attempt.
+ */
+const CLAIM_REUSE_MS = 5_000;
 
 /**
  * Sends pending events: at once when they are queued, serially per relay, with backoff after
@@ -111,7 +131,14 @@ export class DeliveryScheduler {
     for (const lane of this.lanes.values()) {
       lane.blockedUntil = 0;
 
-      if (!lane.running && lane.pending.size > 0) {
+      if (lane.running) {
+        // The running loop may already be past the check this wake is about (a relay resumed
+        // while the loop found it paused), so it goes round again when it ends.
+        lane.wokenWhileRunning = true;
+      } else if (lane.pending.size > 0) {
+        // Events whose own retry time is still ahead are tried now too: the wake says the
+        // reason they failed (no network, a sleeping laptop) may be gone.
+        lane.draining = true;
         this.runLane(lane);
       }
     }
@@ -173,6 +200,8 @@ export class DeliveryScheduler {
         consecutiveFailures: 0,
         draining: false,
         wakeAt: undefined,
+        recording: new DeliveredRecords(this.options.outbox, this.now),
+        wokenWhileRunning: false,
       };
       this.lanes.set(event.relay, lane);
     }
@@ -202,18 +231,42 @@ export class DeliveryScheduler {
         lane.draining = false;
         this.loops.delete(loop);
 
+        if (lane.wokenWhileRunning) {
+          lane.wokenWhileRunning = false;
+
+          if (lane.pending.size > 0 && !this.stopped) {
+            lane.draining = true;
+            this.runLane(lane);
+            return;
+          }
+        }
+
         if (lane.pending.size === 0 && lane.wakeAt === undefined) {
           this.lanes.delete(lane.relay);
         }
 
         this.armTimer();
+
+        if (this.loops.size === 0 && this.status().pending === 0) {
+          this.options.onIdle?.();
+        }
       });
     this.loops.add(loop);
   }
 
   private async deliverLane(lane: Lane): Promise<void> {
+    try {
+      await this.sendDueEvents(lane);
+    } finally {
+      // Failures of background writes surface here, so the loop's error handling logs them.
+      await lane.recording.settle();
+    }
+  }
+
+  private async sendDueEvents(lane: Lane): Promise<void> {
     const { outbox } = this.options;
     const skipped = new Set<string>();
+    const claimed: OutboxEvent[] = [];
 
     while (!this.stopped) {
       const now = this.now();
@@ -230,9 +283,15 @@ export class DeliveryScheduler {
         return;
       }
 
-      const event = this.nextEvent(lane, now, skipped);
+      const event = await this.nextClaimed(lane, now, skipped, claimed);
 
       if (event === undefined) {
+        if (lane.recording.size > 0) {
+          // Delivered events leave `pending` once their records are read back.
+          await lane.recording.settle();
+          continue;
+        }
+
         lane.wakeAt = this.nextWakeFor(lane, now);
         return;
       }
@@ -243,11 +302,6 @@ export class DeliveryScheduler {
         await outbox.setState(event.id, 'dead', {
           reason: `expired: not delivered within ${timing.maxAgeMs / 3_600_000} hours`,
         });
-        continue;
-      }
-
-      if (!(await outbox.claim(event.id, this.options.leaseMs()))) {
-        skipped.add(event.id);
         continue;
       }
 
@@ -265,6 +319,56 @@ export class DeliveryScheduler {
       // backoff, which may already have passed when writing the attempt took longer than it.
       await this.recordResult(lane, event, target.url, result);
     }
+  }
+
+  /**
+   * Returns the next event to send, claimed by this process. A probe claims one event. Otherwise
+   * the lane claims up to `CLAIM_BATCH` due events with one journal write, and uses those
+   * claims while they are recent.
+   */
+  private async nextClaimed(
+    lane: Lane,
+    now: number,
+    skipped: Set<string>,
+    claimed: OutboxEvent[],
+  ): Promise<OutboxEvent | undefined> {
+    const { outbox } = this.options;
+    const minimumLeaseLeft = this.options.leaseMs() - CLAIM_REUSE_MS;
+
+    for (let event = claimed.shift(); event !== undefined; event = claimed.shift()) {
+      const claim = event.claim;
+
+      if (
+        event.state === 'pending' &&
+        claim?.owner === outbox.owner &&
+        claim.until - now >= minimumLeaseLeft &&
+        !lane.recording.has(event.id)
+      ) {
+        return event;
+      }
+    }
+
+    const probing = lane.consecutiveFailures > 0;
+    const candidates = this.nextEvents(lane, now, skipped, probing ? 1 : CLAIM_BATCH);
+
+    if (candidates.length === 0) {
+      return undefined;
+    }
+
+    const won = await outbox.claimMany(
+      candidates.map((event) => event.id),
+      this.options.leaseMs(),
+    );
+
+    for (const event of candidates) {
+      if (won.has(event.id)) {
+        claimed.push(event);
+      } else {
+        skipped.add(event.id);
+      }
+    }
+
+    return claimed.shift() ?? this.nextClaimed(lane, this.now(), skipped, claimed);
   }
 
   /** Records one attempt and updates the lane's backoff. */
@@ -290,7 +394,9 @@ export class DeliveryScheduler {
         lane.consecutiveFailures = 0;
         lane.draining ||= recovered;
         lane.blockedUntil = 0;
-        await outbox.recordAttempt(event.id, attempt, { state: 'delivered' });
+        // Written in batches while the next events are sent; the lane settles them before it
+        // stops, so write errors still reach the loop.
+        await lane.recording.add(event.id, attempt);
 
         if (recovered) {
           logger.info('relay endpoint recovered; sending its backlog', {
@@ -352,9 +458,13 @@ export class DeliveryScheduler {
     }
   }
 
-  /** Picks the oldest due event; while the endpoint is failing, the oldest one probes it. */
-  private nextEvent(lane: Lane, now: number, skipped: Set<string>): OutboxEvent | undefined {
+  /**
+   * Picks up to `limit` of the oldest due events; while the endpoint is failing, the oldest
+   * one probes it.
+   */
+  private nextEvents(lane: Lane, now: number, skipped: Set<string>, limit: number): OutboxEvent[] {
     const probing = lane.consecutiveFailures > 0;
+    const events: OutboxEvent[] = [];
 
     for (const id of lane.pending) {
       const event = this.options.outbox.get(id);
@@ -364,16 +474,24 @@ export class DeliveryScheduler {
         continue;
       }
 
-      if (skipped.has(id) || this.options.outbox.isClaimedByOther(event)) {
+      if (
+        skipped.has(id) ||
+        lane.recording.has(id) ||
+        this.options.outbox.isClaimedByOther(event)
+      ) {
         continue;
       }
 
       if (probing || lane.draining || event.nextAt <= now) {
-        return event;
+        events.push(event);
+
+        if (events.length >= limit) {
+          break;
+        }
       }
     }
 
-    return undefined;
+    return events;
   }
 
   private nextWakeFor(lane: Lane, now: number): number | undefined {
@@ -386,9 +504,11 @@ export class DeliveryScheduler {
         continue;
       }
 
+      // A claim by another process is checked again within OTHER_CLAIM_CHECK_MS, because it
+      // is void as soon as that process exits, long before its lease ends.
       const due =
         event.claim !== undefined && event.claim.until > now
-          ? event.claim.until
+          ? Math.min(event.claim.until, now + OTHER_CLAIM_CHECK_MS)
           : Math.max(event.nextAt, now + 1);
       earliest = earliest === undefined ? due : Math.min(earliest, due);
     }
@@ -474,18 +594,24 @@ export class DeliveryScheduler {
 function toAttempt(url: string, result: AttemptResult, keyPrefix: string): Attempt {
   const redact = (text: string | undefined): string | undefined =>
     text === undefined ? undefined : redactKeyLike(text, keyPrefix);
+  // The log keeps the start of long texts; their limits match the journal's schema, and a
+  // Location stays short enough for the event's reason line to quote it.
   return {
     startedAt: result.startedAt,
     durationMs: result.durationMs,
-    url: redactUrl(url),
+    url: clip(redactUrl(url), 2048),
     classification: result.classification,
     httpStatus: result.httpStatus,
     errorClass: result.errorClass,
-    errorMessage: redact(result.errorMessage),
-    location: redact(result.location),
-    excerpt: redact(result.responseExcerpt),
+    errorMessage: clip(redact(result.errorMessage), 500),
+    location: clip(redact(result.location), 500),
+    excerpt: clip(redact(result.responseExcerpt), 8192),
     retryAfterMs: result.retryAfterMs,
   };
+}
+
+function clip<T extends string | undefined>(text: T, max: number): T {
+  return (text !== undefined && text.length > max ? `${text.slice(0, max - 1)}…` : text) as T;
 }
 
 /** Describes a result in one line for the log and the panel: HTTP status or error, and redirect target. */
