@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS } from '../connect/occurred-at.js';
 
 /** Status of an event in the outbox; `retrying` is a pending event with at least one attempt. */
 export type EventState = 'pending' | 'delivered' | 'dead' | 'skipped' | 'discarded';
@@ -7,6 +8,8 @@ const id = z.string().min(1).max(64);
 const owner = z.string().min(1).max(64);
 const sequence = z.number().int().nonnegative();
 const time = z.number().int().nonnegative();
+/** When the user acted: any time a four-digit year can show, 1970 and before included. */
+const occurredTime = z.number().int().min(MIN_TIMESTAMP_MS).max(MAX_TIMESTAMP_MS);
 
 /** An accepted outcome. The body is the exact JSON sent on every attempt; it contains no API key. */
 export const EnqueueRecordSchema = z.strictObject({
@@ -19,7 +22,7 @@ export const EnqueueRecordSchema = z.strictObject({
   flow: z.string().max(256).optional(),
   status: z.enum(['success', 'cancelled', 'error']),
   errorCode: z.string().max(64).optional(),
-  occurredAt: time,
+  occurredAt: occurredTime,
   queuedAt: time,
   body: z.string().min(2).max(16_384),
   state: z.enum(['pending', 'skipped']),
@@ -99,7 +102,7 @@ export const EventRecordSchema = z.strictObject({
     flowId: z.string().max(256).optional(),
     status: z.enum(['success', 'cancelled', 'error']),
     errorCode: z.string().max(64).optional(),
-    occurredAt: time,
+    occurredAt: occurredTime,
     queuedAt: time,
     body: z.string().min(2).max(16_384),
     test: z.boolean().optional(),

@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { JournalFile } from './journal-file.js';
 import {
+  EnqueueRecordSchema,
+  AttemptRecordSchema,
   JournalRecordSchema,
   type Attempt,
   type AttemptRecord,
@@ -125,7 +127,12 @@ export class Outbox {
   private readonly claimWinners = new Map<string, boolean>();
   private sequence = 0;
   private recordCount = 0;
+  private compactAfterRecords = COMPACTION_MIN_RECORDS;
+  private compacting: Promise<void> | undefined;
+  /** Set once `open` finished; before that, `open` itself decides whether to compact. */
+  private opened = false;
   private exclusive: Promise<void> = Promise.resolve();
+  private queuedRefresh: Promise<void> | undefined;
   private closed = false;
   /** Called after records from the journal changed any event. */
   onChange: ((ids: string[]) => void) | undefined;
@@ -155,6 +162,8 @@ export class Outbox {
       if (unreadable.length > 0 || outbox.needsCompaction()) {
         await outbox.compact(unreadable);
       }
+
+      outbox.opened = true;
     } catch (error) {
       liveOwners.delete(owner);
       await outbox.journal.close().catch(() => undefined);
@@ -207,9 +216,23 @@ export class Outbox {
       message: event.message,
       test: event.test,
     };
+    // A record that fails the schema when read back would vanish after being accepted.
+    const checked = EnqueueRecordSchema.safeParse(record);
 
-    await this.journal.append(JSON.stringify(record), true);
-    await this.refresh();
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      throw new Error(
+        `event ${event.id} cannot be stored: field "${issue?.path.join('.') ?? ''}" ` +
+          `${issue?.message ?? 'is invalid'}`,
+      );
+    }
+
+    // The record is read back while its fdatasync runs, so the caller waits for the disk once.
+    let markWritten: () => void = () => undefined;
+    const written = new Promise<void>((resolve) => (markWritten = resolve));
+    const stored = this.journal.append(JSON.stringify(record), true, markWritten);
+    await Promise.race([written, stored]);
+    await Promise.all([stored, this.refresh()]);
   }
 
   /**
@@ -247,15 +270,65 @@ export class Outbox {
   }
 
   /**
-   * Records an attempt's result and the state it leaves the event in. Not synced on its own:
-   * losing it in a crash means one more attempt of the same event id, which receivers dedupe.
+   * Claims several events with one journal write and one read-back, for draining a backlog.
+   * Resolves with the ids this process won; the others are claimed by another process or no
+   * longer pending.
+   */
+  async claimMany(ids: readonly string[], leaseMs: number): Promise<Set<string>> {
+    const at = this.now();
+    const claims: { id: string; key: string }[] = [];
+    const writes: Promise<void>[] = [];
+
+    for (const id of ids) {
+      const event = this.eventsById.get(id);
+
+      if (event === undefined || event.state !== 'pending' || this.isClaimedByOther(event)) {
+        continue;
+      }
+
+      const record: ClaimRecord = {
+        type: 'claim',
+        id,
+        owner: this.owner,
+        seq: this.nextSequence(),
+        pid: process.pid,
+        host: HOST_NAME,
+        at,
+        until: at + leaseMs,
+      };
+      claims.push({ id, key: `${record.owner}:${record.seq}` });
+      // Queued together, so the group commit writes them in one `write()`; not synced, as in
+      // `claim`.
+      writes.push(this.journal.append(JSON.stringify(record), false));
+    }
+
+    await Promise.all(writes);
+    await this.refresh();
+    const won = new Set<string>();
+
+    for (const { id, key } of claims) {
+      if (this.claimWinners.get(key) === true) {
+        won.add(id);
+      }
+
+      this.claimWinners.delete(key);
+    }
+
+    return won;
+  }
+
+  /**
+   * Records an attempt's result and the state it leaves the event in. Only a `dead` result is
+   * synced. Losing a `pending` or `delivered` record in a power failure means one more attempt
+   * of the same event id, which receivers dedupe. A process crash loses nothing, because the
+   * write is in the page cache. Skipping the sync keeps a backlog drain at network speed.
    */
   async recordAttempt(
     id: string,
     attempt: Attempt,
     outcome: { state: 'pending' | 'delivered' | 'dead'; nextAt?: number; reason?: string },
   ): Promise<void> {
-    const record: AttemptRecord = {
+    let record: AttemptRecord = {
       type: 'attempt',
       id,
       owner: this.owner,
@@ -266,7 +339,26 @@ export class Outbox {
       reason: outcome.reason,
     };
 
-    await this.journal.append(JSON.stringify(record), outcome.state !== 'pending');
+    // A record the journal cannot read back would leave the event claimed and sent again at
+    // once, so texts that fail the schema are dropped and the outcome of the attempt is kept.
+    if (!AttemptRecordSchema.safeParse(record).success) {
+      const { errorMessage, location, excerpt, ...essentials } = attempt;
+      this.logger?.warn('attempt details did not fit the journal; kept without them', {
+        eventId: id,
+        dropped: {
+          errorMessage: errorMessage?.length,
+          location: location?.length,
+          excerpt: excerpt?.length,
+        },
+      });
+      record = {
+        ...record,
+        attempt: { ...essentials, url: essentials.url.slice(0, 2048) },
+        reason: outcome.reason?.slice(0, 1000),
+      };
+    }
+
+    await this.journal.append(JSON.stringify(record), outcome.state === 'dead');
     await this.refresh();
   }
 
@@ -292,9 +384,22 @@ export class Outbox {
     await this.refresh();
   }
 
-  /** Reads and applies what any process appended since the last read. */
+  /**
+   * Reads and applies what any process appended since the last read. Callers that arrive while
+   * a read is queued and not yet started share it, because it starts after their writes. A
+   * burst of enqueues then costs a few reads instead of one each.
+   */
   async refresh(): Promise<void> {
-    await this.runExclusive(() => this.readAndApply());
+    if (this.queuedRefresh !== undefined) {
+      return this.queuedRefresh;
+    }
+
+    const refresh = this.runExclusive(async () => {
+      this.queuedRefresh = undefined;
+      await this.readAndApply();
+    });
+    this.queuedRefresh = refresh;
+    return refresh;
   }
 
   /** True when the event has a claim by another owner that is still live. */
@@ -303,10 +408,13 @@ export class Outbox {
     return claim !== undefined && claim.owner !== this.owner && this.claimIsLive(claim, this.now());
   }
 
+  /**
+   * True once the journal has grown to twice its size after the last compaction (and past
+   * `COMPACTION_MIN_RECORDS`), so the journal stays within about twice what it must keep and
+   * each record's share of compaction work stays constant.
+   */
   needsCompaction(): boolean {
-    return (
-      this.recordCount > COMPACTION_MIN_RECORDS && this.recordCount > 4 * (this.eventsById.size + 1)
-    );
+    return this.recordCount > this.compactAfterRecords;
   }
 
   /**
@@ -333,10 +441,29 @@ export class Outbox {
         const records = this.snapshotRecords();
         await this.journal.replaceWith(records, this.journal.size);
         await this.readAndApply();
+        this.compactAfterRecords = Math.max(COMPACTION_MIN_RECORDS, 2 * this.recordCount + 2000);
       });
     } finally {
       await lock.release();
     }
+  }
+
+  /** Starts a compaction in the background unless one is running; errors are logged. */
+  private compactInBackground(): void {
+    if (this.compacting !== undefined || this.closed) {
+      return;
+    }
+
+    this.compacting = this.compact()
+      .catch((error: unknown) => {
+        // The old journal stays in place, complete, so nothing is lost; the next growth retries.
+        this.logger?.warn('outbox compaction failed; the journal keeps its records', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      })
+      .finally(() => {
+        this.compacting = undefined;
+      });
   }
 
   async close(): Promise<void> {
@@ -345,6 +472,7 @@ export class Outbox {
     }
 
     this.closed = true;
+    await this.compacting;
     await this.exclusive;
     await this.journal.close();
     liveOwners.delete(this.owner);
@@ -415,6 +543,11 @@ export class Outbox {
 
     if (changed.size > 0) {
       this.onChange?.([...changed]);
+    }
+
+    // Not awaited: it waits for this read to finish, and appends meanwhile are kept.
+    if (this.opened && this.needsCompaction()) {
+      this.compactInBackground();
     }
 
     return unreadable;

@@ -1,34 +1,31 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
-import net from 'node:net';
+import type net from 'node:net';
 import { afterAll, expect } from 'vitest';
+import { installConnectFence, isLoopback } from './connect-fence.js';
 
 /**
- * Test-wide network fence: every client socket this process opens must end up connected to a
- * loopback address. A socket that connects anywhere else is destroyed at once and the test
- * file fails. Node publishes each new client socket on the `net.client.socket` channel.
+ * Test-wide network fence, loaded for every test file. `installConnectFence` stops any socket
+ * (plain, TLS or HTTPS) before it connects to an address outside loopback. As a second check,
+ * every client socket that Node publishes on the `net.client.socket` channel must end up
+ * connected to loopback, or it is destroyed. Either kind of violation fails the file.
  */
-const violations: string[] = [];
-
-function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) {
-    return false;
-  }
-
-  const plain = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
-  return plain === '::1' || (net.isIPv4(plain) && plain.startsWith('127.'));
-}
+const fence = installConnectFence(isLoopback);
+const connectedOutside: string[] = [];
 
 diagnosticsChannel.subscribe('net.client.socket', (message) => {
   const socket = (message as { socket: net.Socket }).socket;
 
   socket.once('connect', () => {
-    if (!isLoopback(socket.remoteAddress)) {
-      violations.push(`${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
+    const address = socket.remoteAddress;
+
+    if (address === undefined || !isLoopback(address)) {
+      connectedOutside.push(`${address ?? '?'}:${socket.remotePort ?? '?'}`);
       socket.destroy(new Error('test network fence: only loopback addresses may be contacted'));
     }
   });
 });
 
 afterAll(() => {
-  expect(violations, 'sockets connected outside loopback').toEqual([]);
+  expect(fence.violations, 'sockets aimed outside loopback').toEqual([]);
+  expect(connectedOutside, 'sockets connected outside loopback').toEqual([]);
 });

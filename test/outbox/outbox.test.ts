@@ -214,6 +214,30 @@ describe('Outbox', () => {
     expect(states.filter((state) => state === undefined)).toHaveLength(2);
   });
 
+  it('compacts in the background as the journal grows', async () => {
+    const outbox = await open({ retention: { deliveredMaxCount: 100 } });
+    const attempt = {
+      startedAt: Date.now(),
+      durationMs: 1,
+      url: 'https://relay.example/hook',
+      classification: 'delivered' as const,
+      httpStatus: 200,
+    };
+
+    for (let index = 0; index < 3000; index += 1) {
+      const event = newEvent();
+      await outbox.enqueue(event);
+      await outbox.recordAttempt(event.id, attempt, { state: 'delivered' });
+    }
+
+    await outbox.close();
+    const lines = (await fs.readFile(journalPath(), 'utf8')).split('\n').filter(Boolean);
+    expect(lines.length).toBeLessThan(4000);
+
+    const reopened = await open();
+    expect(reopened.size).toBeLessThan(3000);
+  });
+
   it('keeps records appended by another owner during a compaction', async () => {
     const compactor = await open();
     const writer = await open();
