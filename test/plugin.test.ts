@@ -208,6 +208,23 @@ describe('hooks', () => {
     expect(journal).toContain(result.queued ? result.eventId : 'no event id');
   });
 
+  it('keeps the pending cap under concurrent hooks', async () => {
+    const host = makeHost({
+      config: { relays: { acme: { callbackUrl: relay.url, secret: SECRET, paused: true } } },
+    });
+    const plugin = await activate(host, { limits: { maxPending: 10, burst: 100, perMinute: 100 } });
+    plugins.push(plugin);
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, index) =>
+        plugin.hooks['connect:confirmed'](outcome({ flowId: `dialog-${index}` })),
+      ),
+    );
+
+    expect(results.filter((result) => result.queued)).toHaveLength(10);
+    expect(plugin.runtime!.outbox.pendingCount).toBe(10);
+    expect(plugin.runtime!.drops.outboxFull).toBe(30);
+  });
+
   it('records a relay without a callback URL as skipped', async () => {
     const plugin = await start();
     const result = await plugin.hooks['connect:confirmed'](outcome({ relay: 'unknown-relay' }));
@@ -319,6 +336,20 @@ describe('delivery', () => {
     }
   });
 
+  it('records a 302 with a 5000-character Location once', async () => {
+    relay.setHandler((_request, response) => {
+      response.writeHead(302, { location: `https://elsewhere.example/${'a'.repeat(5000)}` }).end();
+    });
+    const plugin = await start();
+    const result = await plugin.hooks['connect:confirmed'](outcome());
+    const id = result.queued ? result.eventId : '';
+    await waitFor(() => plugin.runtime!.outbox.get(id)?.state === 'dead');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    expect(relay.requests).toHaveLength(1);
+    expect(plugin.runtime!.outbox.get(id)?.attempts[0]?.location?.length).toBeLessThanOrEqual(500);
+  });
+
   it('times out a relay that never answers, then retries', async () => {
     let calls = 0;
     relay.setHandler((_request, response) => {
@@ -416,6 +447,28 @@ describe('delivery', () => {
     expect(plugin.runtime!.status()).toMatchObject({ pending: 0, timerArmed: false, inFlight: 0 });
   });
 
+  it('resends a waiting event on the next start', async () => {
+    let calls = 0;
+    relay.setHandler((_request, response) => {
+      calls += 1;
+      const headers = calls === 1 ? { 'retry-after': '600' } : {};
+      response.writeHead(calls === 1 ? 503 : 200, headers).end();
+    });
+    const slowRetry = makeHost({
+      config: { retry: { initialDelayMs: 100, maxDelayMs: 3_600_000, maxAgeHours: 72 } },
+    });
+    const first = await start(slowRetry);
+    const result = await first.hooks['connect:confirmed'](outcome());
+    const id = result.queued ? result.eventId : '';
+    await waitFor(() => first.runtime!.outbox.get(id)?.attemptCount === 1);
+    expect(first.runtime!.outbox.get(id)!.nextAt - Date.now()).toBeGreaterThan(500_000);
+    await first.deactivate();
+
+    const second = await start(slowRetry);
+    await waitFor(() => second.runtime!.outbox.get(id)?.state === 'delivered');
+    expect(relay.requests).toHaveLength(2);
+  });
+
   it('drains the backlog at once when the relay recovers', async () => {
     let up = false;
     relay.setHandler((_request, response) => {
@@ -488,6 +541,14 @@ describe('lifecycle', () => {
     const plugin = await start({ ...makeHost(), dataDir: file });
     const result = await plugin.hooks['connect:confirmed'](outcome());
     expect(result).toMatchObject({ queued: false, reason: 'unavailable' });
+  });
+
+  it('answers unavailable for a non-ASCII app version', async () => {
+    const plugin = await start({ ...makeHost(), app: { version: '1.6.0-β', platform: 'linux' } });
+    const result = await plugin.hooks['connect:confirmed'](outcome());
+
+    expect(result).toMatchObject({ queued: false, reason: 'unavailable' });
+    expect(result.queued ? '' : result.message).toContain('app.version');
   });
 
   it('answers unavailable for a host without a data folder', async () => {

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -47,5 +50,25 @@ describe('development host --once', () => {
 
     expect(output).toContain('--relay-mode: expected one of');
     expect(code).toBe(1);
+  });
+});
+
+describe('development host on a taken port', () => {
+  it('exits 1 and suggests --port', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = blocker.address() as net.AddressInfo;
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'dev-host-port-'));
+
+    try {
+      const { code, output } = await runDevHost(['--port', String(port), '--data', dataDir]);
+
+      expect(output).toContain(`port ${port} on 127.0.0.1 is in use`);
+      expect(output).toContain('--port');
+      expect(code).toBe(1);
+    } finally {
+      blocker.close();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
