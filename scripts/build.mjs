@@ -141,6 +141,33 @@ const packageVersionOnly = {
   },
 };
 
+// Node built-ins are loaded through require() from inside the module that needs them, instead
+// of as top-level imports that the bundle hoists and Node loads before any code runs. got and
+// the sender are loaded only on the first attempt, so activating with nothing to send does not
+// pay for http, https, tls, net, dns and zlib.
+const builtinModules = new Set(
+  (await import('node:module')).builtinModules.flatMap((name) => [name, `node:${name}`]),
+);
+const builtinsLoadedOnUse = {
+  name: 'builtins-loaded-on-use',
+  setup(context) {
+    context.onResolve({ filter: /^[a-z:_/]+$/ }, (args) => {
+      if (!builtinModules.has(args.path)) {
+        return undefined;
+      }
+
+      // The stand-in's own require() is the real built-in, left to Node.
+      return args.namespace === 'builtin-on-use'
+        ? { path: args.path, external: true }
+        : { path: args.path, namespace: 'builtin-on-use' };
+    });
+    context.onLoad({ filter: /.*/, namespace: 'builtin-on-use' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+  },
+};
+
 const shared = {
   absWorkingDir: root,
   bundle: true,
@@ -153,6 +180,7 @@ const shared = {
     zodNamespaceImport,
     zodWithoutJsonSchema,
     packageVersionOnly,
+    builtinsLoadedOnUse,
   ],
   banner: { js: requireShim },
   sourcemap: false,

@@ -5,7 +5,7 @@ import type dns from 'node:dns';
 import { buildCallback, type OutcomeKind } from './connect/build-callback.js';
 import { createEnvProxyResolver } from './delivery/proxy-from-env.js';
 import type { ProxyResolver } from './delivery/proxy-route.js';
-import { createSender, type Sender, type SendRequest } from './delivery/sender.js';
+import type { Sender, SenderOptions, SendRequest } from './delivery/sender.js';
 import type { HookResult, LimeHost } from './host.js';
 import { createLogger, type PluginLogger } from './logger.js';
 import { Outbox, type OutboxEvent } from './outbox/outbox.js';
@@ -69,8 +69,9 @@ export class ConnectWebhook {
   private readonly inflightFlows = new Map<string, Promise<HookResult>>();
   private enqueuesInFlight = 0;
   private readonly listeners = new Set<ChangeListener>();
-  private sender: Sender;
-  private senderKey: string;
+  /** Created on the first attempt, so that activating with nothing to send never loads got. */
+  private sender: Sender | undefined;
+  private senderKey = '';
   private senderSettings: Settings | undefined;
   private stopped = false;
   readonly drops: DropCounters = { invalid: 0, rateLimited: {}, outboxFull: 0, duplicate: 0 };
@@ -92,8 +93,6 @@ export class ConnectWebhook {
       perMinute: this.limits.perMinute,
       now: this.now,
     });
-    this.senderKey = networkKey(this.settings.get());
-    this.sender = this.createSender(this.settings.get());
     this.scheduler = new DeliveryScheduler({
       outbox: this.outbox,
       send: (request, signal) => this.send(request, signal),
@@ -114,7 +113,7 @@ export class ConnectWebhook {
       random: options.random,
       // Nothing is pending: keep-alive connections would only hold sockets open until the
       // relay closes them.
-      onIdle: () => this.sender.releaseIdleSockets(),
+      onIdle: () => this.sender?.releaseIdleSockets(),
     });
   }
 
@@ -267,7 +266,7 @@ export class ConnectWebhook {
 
     this.stopped = true;
     await this.scheduler.stop();
-    this.sender.close();
+    this.sender?.close();
     await this.outbox.close();
     this.listeners.clear();
     this.logger.info('deactivated');
@@ -366,19 +365,20 @@ export class ConnectWebhook {
     return { queued: true, eventId: callback.eventId };
   }
 
-  private send(request: SendRequest, signal: AbortSignal): ReturnType<Sender['send']> {
+  private async send(request: SendRequest, signal: AbortSignal): ReturnType<Sender['send']> {
     const settings = this.settings.get();
 
     // The store returns the same object until the settings change, so the key, which contains
     // every extra CA certificate, is serialised once per change rather than once per attempt.
-    if (settings !== this.senderSettings) {
+    if (settings !== this.senderSettings || this.sender === undefined) {
       this.senderSettings = settings;
       const key = networkKey(settings);
 
-      if (key !== this.senderKey) {
+      if (key !== this.senderKey || this.sender === undefined) {
         // Network settings changed: new connections use the new trust and address rules.
-        this.sender.close();
-        this.sender = this.createSender(settings);
+        const { createSender } = await loadSenderModule();
+        this.sender?.close();
+        this.sender = createSender(this.senderOptions(settings));
         this.senderKey = key;
       }
     }
@@ -386,8 +386,8 @@ export class ConnectWebhook {
     return this.sender.send({ ...request, now: this.now }, signal);
   }
 
-  private createSender(settings: Settings): Sender {
-    return createSender({
+  private senderOptions(settings: Settings): SenderOptions {
+    return {
       allowPrivateAddresses: settings.network.allowPrivateAddresses,
       extraCaCertificates: settings.network.extraCaCertificates,
       timeoutMs: settings.network.timeoutMs,
@@ -395,7 +395,7 @@ export class ConnectWebhook {
       maxDelayMs: settings.retry.maxDelayMs,
       resolve: this.options.resolve,
       resolveProxy: this.options.resolveProxy ?? createEnvProxyResolver(process.env),
-    });
+    };
   }
 
   private pauseRelay(relayId: string): void {
@@ -442,6 +442,14 @@ export class ConnectWebhook {
       });
     }
   }
+}
+
+let senderModule: Promise<typeof import('./delivery/sender.js')> | undefined;
+
+/** Loads got and the sender on first use: a host that activates with nothing pending starts faster. */
+function loadSenderModule(): Promise<typeof import('./delivery/sender.js')> {
+  senderModule ??= import('./delivery/sender.js');
+  return senderModule;
 }
 
 function readFlowId(outcome: unknown): string | undefined {

@@ -6,11 +6,7 @@ import { CLIENT_VERSION_PATTERN } from './connect/payload-schema.js';
 import { createLogger } from './logger.js';
 import { describeError } from './outbox/scheduler.js';
 import type { ElectronApi } from './electron/electron-api.js';
-import {
-  electronRuntimeOptions,
-  startElectronIntegration,
-  type ElectronIntegration,
-} from './electron/electron-integration.js';
+import type { ElectronIntegration } from './electron/electron-integration.js';
 
 /** The activated plugin: Lime's contract, plus a wake call and the runtime for the panel. */
 export interface ConnectWebhookPlugin extends ActivatedPlugin {
@@ -53,10 +49,13 @@ export async function activate(
 
   let runtime: ConnectWebhook;
   const electron = givenElectron ?? (await loadElectron());
+  // The Electron layer (panel window, IPC, wake-ups) is loaded only inside Electron.
+  const electronLayer =
+    electron === undefined ? undefined : await import('./electron/electron-integration.js');
   const options: RuntimeOptions =
-    electron === undefined
+    electron === undefined || electronLayer === undefined
       ? runtimeOptions
-      : { ...electronRuntimeOptions(electron), ...runtimeOptions };
+      : { ...electronLayer.electronRuntimeOptions(electron), ...runtimeOptions };
 
   try {
     runtime = await ConnectWebhook.start(host, options);
@@ -87,9 +86,12 @@ export async function activate(
     };
 
   const integration: ElectronIntegration | undefined =
-    electron === undefined
+    electron === undefined || electronLayer === undefined
       ? undefined
-      : startElectronIntegration(electron, runtime, { app: host.app, relays: host.relays });
+      : electronLayer.startElectronIntegration(electron, runtime, {
+          app: host.app,
+          relays: host.relays,
+        });
 
   return {
     hooks: {
