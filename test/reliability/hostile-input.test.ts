@@ -60,7 +60,7 @@ const outcomeRecord = fc.record(
     flowId: mostly(fc.uuid()),
     occurredAt: mostly(
       fc.oneof(
-        fc.date().map((date) => date.toISOString()),
+        fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
         fc.date(),
       ),
     ),
