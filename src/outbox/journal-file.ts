@@ -47,6 +47,10 @@ export class JournalFile {
   private partialStart = -1;
   private queue: PendingWrite[] = [];
   private flushing: Promise<void> | undefined;
+  /** The batch being written now, if any. */
+  private writing: Promise<void> | undefined;
+  /** Set while `replaceWith` swaps the file; batches wait for it. */
+  private replacing: Promise<void> | undefined;
   private closed = false;
   /** Set when a write has just found the inode unchanged; the next `readNew` skips its stat. */
   private inodeCheckedByWrite = false;
@@ -193,6 +197,23 @@ export class JournalFile {
    * file notice the new inode after their write and append again (see `flush`).
    */
   async replaceWith(records: string[], fromOffset: number): Promise<void> {
+    // This process's own writes pause during the swap: a batch written to the old handle while
+    // it is closed would fail, and the records in it would be lost.
+    let finishReplacing = (): void => undefined;
+    this.replacing = new Promise<void>((resolve) => {
+      finishReplacing = resolve;
+    });
+
+    try {
+      await this.writing?.catch(() => undefined);
+      await this.swapFile(records, fromOffset);
+    } finally {
+      this.replacing = undefined;
+      finishReplacing();
+    }
+  }
+
+  private async swapFile(records: string[], fromOffset: number): Promise<void> {
     const temporaryPath = `${this.filePath}.${process.pid}.tmp`;
     const temporary = await fs.open(temporaryPath, 'w', 0o600);
 
@@ -239,11 +260,17 @@ export class JournalFile {
   private async flush(): Promise<void> {
     try {
       while (this.queue.length > 0) {
+        // A compaction in this process is swapping the file; the batch goes into the new one.
+        while (this.replacing !== undefined) {
+          await this.replacing;
+        }
+
         const batch = this.queue;
         this.queue = [];
 
         try {
-          await this.writeBatch(batch);
+          this.writing = this.writeBatch(batch);
+          await this.writing;
 
           for (const item of batch) {
             item.resolve();
@@ -252,6 +279,8 @@ export class JournalFile {
           for (const item of batch) {
             item.reject(error);
           }
+        } finally {
+          this.writing = undefined;
         }
       }
     } finally {

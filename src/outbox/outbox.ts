@@ -448,9 +448,13 @@ export class Outbox {
     }
   }
 
-  /** Starts a compaction in the background unless one is running; errors are logged. */
-  private compactInBackground(): void {
-    if (this.compacting !== undefined || this.closed) {
+  /**
+   * Starts a compaction in the background when the journal has grown enough and none is
+   * running; errors are logged. The runtime calls it when nothing is pending or in flight, so
+   * a compaction never reloads events under a delivery in progress in this process.
+   */
+  compactIfNeeded(): void {
+    if (this.compacting !== undefined || this.closed || !this.opened || !this.needsCompaction()) {
       return;
     }
 
@@ -543,11 +547,6 @@ export class Outbox {
 
     if (changed.size > 0) {
       this.onChange?.([...changed]);
-    }
-
-    // Not awaited: it waits for this read to finish, and appends meanwhile are kept.
-    if (this.opened && this.needsCompaction()) {
-      this.compactInBackground();
     }
 
     return unreadable;
