@@ -21,19 +21,20 @@ if (runtime === undefined) {
   throw new Error('activation failed');
 }
 
-let delivered = 0;
+const deliveredIds = new Set<string>();
 let finished: () => void = () => undefined;
 const allDelivered = new Promise<void>((resolve) => (finished = resolve));
 
-// Counts deliveries as the journal records them; each id is reported once per state change.
+// Counts deliveries as the journal records them. A compaction reports every event again, so
+// ids are counted once.
 runtime.subscribe(({ eventIds }) => {
   for (const id of eventIds) {
     if (runtime.outbox.get(id)?.state === 'delivered') {
-      delivered += 1;
+      deliveredIds.add(id);
     }
   }
 
-  if (delivered >= input.count) {
+  if (deliveredIds.size >= input.count) {
     finished();
   }
 });
@@ -54,4 +55,4 @@ await allDelivered;
 const elapsedMs = performance.now() - started;
 await plugin.deactivate();
 await fs.rm(dataDir, { recursive: true, force: true });
-reportResult({ elapsedMs, queuedMs, delivered });
+reportResult({ elapsedMs, queuedMs, delivered: deliveredIds.size });
