@@ -303,25 +303,22 @@ export function parseLeniently(input: unknown, logger: SettingsStoreLogger): Set
     return SettingsSchema.parse({});
   }
 
-  for (let round = 0; round < 50; round += 1) {
+  // One issue is removed per round, because removing an array item shifts the indices that
+  // the other issues name.
+  for (let round = 0; round < 200; round += 1) {
     const parsed = SettingsSchema.safeParse(candidate);
 
     if (parsed.success) {
       return parsed.data;
     }
 
-    for (const issue of parsed.error.issues) {
-      const { field, message } = formatIssue(new z.ZodError([issue]));
-      logger.error('invalid host setting ignored; its default applies', { field, message });
-      const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+    const issue = parsed.error.issues[0]!;
+    const { field, message } = formatIssue(new z.ZodError([issue]));
+    logger.error('invalid host setting ignored; its default applies', { field, message });
+    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
 
-      for (const key of keys) {
-        const path = key === undefined ? issue.path : [...issue.path, key];
-
-        if (!removePath(candidate, path)) {
-          return SettingsSchema.parse({});
-        }
-      }
+    if (!removePath(candidate, path)) {
+      break;
     }
   }
 
@@ -345,8 +342,12 @@ function removePath(root: unknown, path: PropertyKey[]): boolean {
     parent = (parent as Record<PropertyKey, unknown>)[key];
   }
 
-  if (typeof parent === 'object' && parent !== null) {
-    delete (parent as Record<PropertyKey, unknown>)[path[path.length - 1]!];
+  const last = path[path.length - 1]!;
+
+  if (Array.isArray(parent) && typeof last === 'number') {
+    parent.splice(last, 1);
+  } else if (typeof parent === 'object' && parent !== null) {
+    delete (parent as Record<PropertyKey, unknown>)[last];
   }
 
   return true;

@@ -49,6 +49,20 @@ describe('SettingsStore', () => {
     expect(errors.join('\n')).toContain('relays.acme.callbackUrl');
   });
 
+  it('drops an invalid certificate and keeps the rest', async () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+    const config = {
+      relays: { acme: { callbackUrl: 'https://relay.example/hook' } },
+      network: { allowPrivateAddresses: true, extraCaCertificates: ['garbage', pem, 'junk'] },
+    };
+    const store = await SettingsStore.open(dataDir, config, logger);
+
+    expect(store.get().network.extraCaCertificates).toEqual([pem]);
+    expect(store.get().network.allowPrivateAddresses).toBe(true);
+    expect(store.get().relays.acme?.callbackUrl).toBe('https://relay.example/hook');
+    expect(errors).toHaveLength(2);
+  });
+
   it('drops unknown keys naming them', async () => {
     const store = await SettingsStore.open(dataDir, { enabled: false, colour: 'red' }, logger);
 
