@@ -71,8 +71,8 @@ const RAW_ERROR_CODE_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
  *   validation, because those payloads carry no error fields and the outcome must not be lost
  *   over a field that is never sent.
  * - `error.code` must match ^[A-Za-z][A-Za-z0-9_]*$ and is sent upper-cased. Every occurrence
- *   of the whole key in `error.message` is replaced by the key prefix and "…" before its
- *   500-character limit is checked.
+ *   of the whole key in `error.message`, also percent-encoded or JSON-escaped, is replaced by
+ *   the key prefix and "…" before its 500-character limit is checked.
  * - `occurredAt` is an RFC 3339 string with a time zone or a Date. `timestamp` is that time
  *   in UTC with the milliseconds dropped.
  *
@@ -291,7 +291,15 @@ function readError(
   }
 
   // The key is redacted before the length check, so a message that quotes a long key still fits.
-  const redacted = message.split(key).join(`${keyPrefix}…`);
+  // Also the spellings an error text may carry it in: percent-encoded (from a URL) and
+  // JSON-escaped (from a serialised request).
+  const spellings = new Set([key, encodeURIComponent(key), JSON.stringify(key).slice(1, -1)]);
+  let redacted = message;
+
+  for (const spelling of spellings) {
+    redacted = redacted.split(spelling).join(`${keyPrefix}…`);
+  }
+
   const problem = checkText(redacted, { max: FIELD_LIMITS.errorMessage, allowLineBreaks: true });
 
   if (problem !== undefined) {

@@ -344,6 +344,20 @@ describe('buildCallback key handling', () => {
     expect(callback.body).not.toContain(JSON.stringify(key).slice(1, -1));
   });
 
+  it('redacts a percent-encoded or JSON-escaped key in error.message', () => {
+    const key = 'sk-a+b/c?d[e]$f"g\\h';
+    const callback = built('failed', {
+      relay: 'acme',
+      key,
+      error: {
+        code: 'E',
+        message: `url ?key=${encodeURIComponent(key)} body ${JSON.stringify(key).slice(1, -1)}`,
+      },
+    });
+
+    expect(callback.payload.error_message).toBe('url ?key=sk-a+b/… body sk-a+b/…');
+  });
+
   it('rejects a ref that contains the key', () => {
     const result = failure('confirmed', { relay: 'acme', key: KEY, ref: `x${KEY}` });
 
