@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type dns from 'node:dns';
 import { buildCallback, type OutcomeKind } from './connect/build-callback.js';
+import { TEST_EVENT_KEY, TEST_EVENT_REF } from './connect/test-event.js';
 import { createEnvProxyResolver } from './delivery/proxy-from-env.js';
 import type { ProxyResolver } from './delivery/proxy-route.js';
 import type { Sender, SenderOptions, SendRequest } from './delivery/sender.js';
@@ -248,7 +249,7 @@ export class ConnectWebhook {
   async sendTestEvent(relay: string): Promise<HookResult> {
     return this.queueOutcome(
       'confirmed',
-      { relay, key: 'limetest-not-a-real-key', ref: 'lime-test-event' },
+      { relay, key: TEST_EVENT_KEY, ref: TEST_EVENT_REF },
       { test: true },
     );
   }

@@ -1,3 +1,4 @@
+import { TEST_EVENT_REF } from '../connect/test-event.js';
 import type { CallbackPayload } from '../connect/payload-schema.js';
 
 /** Outcome counts of one group of callbacks, and the rates a relay reports from them. */
@@ -28,6 +29,8 @@ export interface RelaySummary extends OutcomeCounts {
 
 export interface TallySummary extends OutcomeCounts {
   relays: RelaySummary[];
+  /** Test callbacks sent from Lime's debug panel (`ref` "lime-test-event"), not counted above. */
+  testEvents: number;
 }
 
 class Counter {
@@ -75,8 +78,15 @@ function ratio(part: number, whole: number): number {
 export class CallbackTally {
   readonly #overall = new Counter();
   readonly #relays = new Map<string, { counter: Counter; refs: Map<string | null, Counter> }>();
+  #testEvents = 0;
 
+  /** Counts one callback; a test callback from the debug panel is counted apart. */
   record(payload: CallbackPayload): void {
+    if (payload.ref === TEST_EVENT_REF) {
+      this.#testEvents += 1;
+      return;
+    }
+
     let relay = this.#relays.get(payload.relay_id);
 
     if (relay === undefined) {
@@ -106,6 +116,10 @@ export class CallbackTally {
         .sort((a, b) => b.total - a.total),
     }));
 
-    return { ...this.#overall.summarize(), relays: relays.sort((a, b) => b.total - a.total) };
+    return {
+      ...this.#overall.summarize(),
+      relays: relays.sort((a, b) => b.total - a.total),
+      testEvents: this.#testEvents,
+    };
   }
 }

@@ -99,6 +99,25 @@ describe('CallbackTally', () => {
       cancelRate: 0,
       errorCodes: [],
       relays: [],
+      testEvents: 0,
     });
+  });
+
+  it('counts test events from the panel apart', () => {
+    const tally = new CallbackTally();
+    const test = {
+      event: 'connect' as const,
+      status: 'success' as const,
+      relay_id: 'acme',
+      ref: 'lime-test-event',
+      ref_code: 'lime-test-event',
+      timestamp: '2026-02-16T10:00:00Z',
+      event_id: '019c65e4-8100-7105-9b09-9843c79bc332',
+      key_prefix: 'limetes',
+      client: { version: '1.6.0', platform: 'macos' as const, plugin_version: '0.1.0' },
+    };
+    tally.record(test);
+
+    expect(tally.summary()).toMatchObject({ total: 0, success: 0, testEvents: 1, relays: [] });
   });
 });
