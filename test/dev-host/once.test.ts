@@ -16,10 +16,18 @@ function runDevHost(args: string[]): Promise<{ code: number | null; output: stri
       { cwd: root },
     );
     let output = '';
+    // A host that hangs is killed before the test times out, so no process outlives the run.
+    const killer = setTimeout(() => {
+      output += '\n(killed after 25 s)';
+      child.kill('SIGKILL');
+    }, 25_000);
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      resolve({ code, output });
+    });
   });
 }
 

@@ -247,6 +247,10 @@ describe('panel accessibility', () => {
     const { host, page } = await openPanel();
     await page.setViewportSize({ width: 640, height: 900 });
     await fire(page, host, 'failed');
+    const logOverflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(logOverflow).toBeLessThanOrEqual(0);
     await page.locator('tbody tr button.status').first().click();
     await page.locator('.detail pre.body').waitFor();
     const overflow = await page.evaluate(
