@@ -410,11 +410,15 @@ export class Outbox {
 
   /**
    * True once the journal has grown to twice its size after the last compaction (and past
-   * `COMPACTION_MIN_RECORDS`), so the journal stays within about twice what it must keep and
-   * each record's share of compaction work stays constant.
+   * `COMPACTION_MIN_RECORDS`) and holds at least half again as many records as events, so
+   * the journal stays within about twice what it must keep, each record's share of the work
+   * stays constant, and a journal of only pending events is not rewritten for nothing.
    */
   needsCompaction(): boolean {
-    return this.recordCount > this.compactAfterRecords;
+    return (
+      this.recordCount > this.compactAfterRecords &&
+      this.recordCount > 1.5 * (this.eventsById.size + 1)
+    );
   }
 
   /**
