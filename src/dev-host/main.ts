@@ -119,7 +119,9 @@ async function runOnce(host: DevHost, timeoutMs: number): Promise<number> {
     const verdict = entry.verified
       ? 'signature verified'
       : `NOT verified (${entry.problem ?? 'unknown'})`;
-    console.log(`relay received ${entry.eventId}: ${verdict}, answered ${entry.answeredWith}`);
+    const answer =
+      entry.answeredWith === 'no answer' ? 'gave no answer' : `answered ${entry.answeredWith}`;
+    console.log(`relay received ${entry.eventId}: ${verdict}, ${answer}`);
   }
 
   const missing = expected.filter((id) => !host.relay.verifiedIds.has(id));

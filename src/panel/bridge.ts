@@ -43,6 +43,12 @@ export interface EventRow {
   nextAt?: number;
   /** Short reason of the current status, such as `http_404` or `no_callback_url`. */
   reason?: string;
+  /**
+   * Why a pending or retrying event is not sent at `nextAt`: `paused` while its relay or the
+   * plugin is paused, `relay` when `nextAt` has passed and the event waits for the relay's lane
+   * (an attempt in flight or the probe after an outage).
+   */
+  waiting?: 'paused' | 'relay';
   lastAttempt?: AttemptView;
   test: boolean;
 }
@@ -79,7 +85,7 @@ export interface EventDetail {
   /** The exact body sent on every attempt; it holds `key_prefix` only, never the key. */
   body: string;
   /** Callback URL the next attempt goes to, or why there is none. */
-  target: { url: string } | { problem: string };
+  target: { url: string } | TargetProblem;
   /** Headers of the latest attempt (or of the next one), signature shortened. */
   headers: Record<string, string>;
   /** Longer explanation of the current status. */
@@ -87,9 +93,26 @@ export interface EventDetail {
   attempts: AttemptView[];
 }
 
+/**
+ * Why an event has no callback URL. The page translates `code` with `relay`; for other codes it
+ * shows `problem`, the plugin's English message.
+ */
+export interface TargetProblem {
+  problem: string;
+  code: TargetProblemCode;
+  relay: string;
+}
+
+/** `relay_paused` is a pause set in the settings, `relay_gone` a pause after `410 Gone`. */
+export type TargetProblemCode =
+  'relay_paused' | 'relay_gone' | 'disabled' | 'no_callback_url' | 'invalid_callback_url';
+
 export interface ActionResult {
   ok: boolean;
+  /** A code such as `not_found`, which the page translates, or a message in English. */
   message: string;
+  /** The relay an action on a relay failed for. */
+  relay?: string;
 }
 
 export interface TestEventResult extends ActionResult {

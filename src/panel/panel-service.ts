@@ -2,7 +2,11 @@ import { Webhook } from 'standardwebhooks';
 import type { ConnectWebhook, OutboxEvent } from '../connect-webhook.js';
 import type { LimeHost } from '../host.js';
 import type { AttemptEntry } from '../outbox/outbox.js';
-import { resolveCallbackTarget, type RelayRegistry } from '../settings/callback-target.js';
+import {
+  resolveCallbackTarget,
+  type CallbackTarget,
+  type RelayRegistry,
+} from '../settings/callback-target.js';
 import { SettingsSchema } from '../settings/settings-schema.js';
 import { PLUGIN_VERSION } from '../version.js';
 import type {
@@ -17,10 +21,12 @@ import type {
   PanelInfo,
   PanelStats,
   SettingsResult,
+  TargetProblem,
   TestEventResult,
   ValidationIssue,
 } from './bridge.js';
 import { computeStats } from './panel-stats.js';
+import { maskSecrets, restoreSecrets } from './secret-mask.js';
 
 export interface PanelServiceOptions {
   app: LimeHost['app'];
@@ -133,7 +139,7 @@ export class PanelService implements PanelBridge {
     return {
       row: this.toRow(event),
       body: event.body,
-      target: target.ok ? { url: target.url } : { problem: target.message },
+      target: target.ok ? { url: target.url } : this.targetProblem(event.relay, target),
       headers,
       message: event.message,
       attempts: event.attempts.map(toAttemptView),
@@ -198,6 +204,10 @@ export class PanelService implements PanelBridge {
   }
 
   async resumeRelay(relay: string): Promise<ActionResult> {
+    if (!this.relayIds().includes(relay)) {
+      return { ok: false, message: 'unknown_relay', relay };
+    }
+
     this.runtime.resumeRelay(relay);
     this.runtime.wake('relay resumed in the panel');
     return { ok: true, message: 'resumed' };
@@ -207,11 +217,13 @@ export class PanelService implements PanelBridge {
     return computeStats(this.runtime.outbox.events(), this.runtime.drops, this.now());
   }
 
+  /** Returns the settings with signing secrets masked; saving the mask back keeps the secret. */
   async getSettings(): Promise<unknown> {
-    return this.runtime.settings.get();
+    return maskSecrets(this.runtime.settings.get());
   }
 
-  async validateSettings(settings: unknown): Promise<ValidationIssue[]> {
+  async validateSettings(input: unknown): Promise<ValidationIssue[]> {
+    const settings = restoreSecrets(input, this.runtime.settings.get());
     const parsed = SettingsSchema.safeParse(settings);
     const issues: ValidationIssue[] = parsed.success
       ? []
@@ -241,17 +253,18 @@ export class PanelService implements PanelBridge {
     return issues;
   }
 
-  async saveSettings(settings: unknown): Promise<SettingsResult> {
-    const issues = await this.validateSettings(settings);
+  async saveSettings(input: unknown): Promise<SettingsResult> {
+    const issues = await this.validateSettings(input);
 
     if (issues.length > 0) {
       return { ok: false, issues };
     }
 
     // SettingsStore.update notifies the runtime, which wakes the outbox.
+    const settings = restoreSecrets(input, this.runtime.settings.get());
     const result = this.runtime.settings.update(settings);
     return result.ok
-      ? { ok: true, settings: result.settings }
+      ? { ok: true, settings: maskSecrets(result.settings) }
       : { ok: false, issues: [{ field: result.field, message: result.message }] };
   }
 
@@ -268,10 +281,22 @@ export class PanelService implements PanelBridge {
     const status = deliveryStatus(event);
     const last = event.attempts.at(-1);
     let nextAt: number | undefined;
+    let waiting: EventRow['waiting'];
 
     if (status === 'pending' || status === 'retrying') {
       const probeAt = this.runtime.nextProbeAt(event.relay);
       nextAt = Math.max(event.nextAt, probeAt ?? 0);
+      const settings = this.runtime.settings.get();
+
+      const relay = Object.hasOwn(settings.relays, event.relay)
+        ? settings.relays[event.relay]
+        : undefined;
+
+      if (!settings.enabled || relay?.paused === true) {
+        waiting = 'paused';
+      } else if (nextAt <= this.now()) {
+        waiting = 'relay';
+      }
     }
 
     return {
@@ -286,9 +311,18 @@ export class PanelService implements PanelBridge {
       attemptCount: event.attemptCount,
       ...(nextAt === undefined ? {} : { nextAt }),
       ...(event.reason === undefined ? {} : { reason: event.reason }),
+      ...(waiting === undefined ? {} : { waiting }),
       ...(last === undefined ? {} : { lastAttempt: toAttemptView(last) }),
       test: event.test === true,
     };
+  }
+
+  private targetProblem(
+    relay: string,
+    target: Extract<CallbackTarget, { ok: false }>,
+  ): TargetProblem {
+    const gone = target.reason === 'relay_paused' && this.runtime.settings.pausedByGone(relay);
+    return { problem: target.message, code: gone ? 'relay_gone' : target.reason, relay };
   }
 
   private relayIds(): string[] {

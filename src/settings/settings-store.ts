@@ -172,6 +172,11 @@ export class SettingsStore {
     return { ok: true, settings: this.current };
   }
 
+  /** Whether a `410 Gone` reply paused `relayId`, rather than (or as well as) the settings. */
+  pausedByGone(relayId: string): boolean {
+    return this.pausedRelays.has(relayId);
+  }
+
   /** The settings without the pause list laid over them. */
   private base(): Settings {
     return this.unpaused;

@@ -220,6 +220,110 @@ describe('panel in the development host', () => {
   });
 });
 
+describe('panel after a relay answers 410 Gone', () => {
+  it('explains the pause in Chinese', async () => {
+    const { host, page } = await openPanel('zh-CN');
+    await page.click('[data-mode="gone"]');
+    await expect.poll(() => host.relay.mode).toBe('gone');
+    const goneId = await fire(page, host, 'confirmed');
+    await row(page, goneId).and(page.locator('[data-status="dead"]')).waitFor();
+    host.relay.mode = 'ok';
+    const heldId = await fire(page, host, 'cancelled');
+    const held = row(page, heldId);
+    await held.and(page.locator('[data-status="pending"]')).waitFor();
+
+    await expect.poll(() => held.locator('.last-attempt').textContent()).toBe('中转站暂停期间保留');
+    await expect.poll(() => held.locator('.next-retry').textContent()).toBe('等待中转站恢复');
+    await expect.poll(() => page.locator('thead').first().textContent()).not.toContain('Ref');
+
+    await held.locator('button.status').click();
+    const summary = page.locator('.detail .summary');
+    await expect.poll(() => summary.textContent()).toContain('返回了 410 Gone，插件已将其暂停');
+    expect(await summary.textContent()).not.toMatch(/paused in the settings|relay_paused/);
+    expect(await summary.textContent()).toContain('等待中转站恢复');
+    await page.screenshot({ path: path.join(artifacts, 'panel-detail-zh.png'), fullPage: true });
+
+    await page.locator('.detail button', { hasText: '关闭' }).click();
+    await row(page, goneId).locator('button.status').click();
+    await expect
+      .poll(() => page.locator('.detail .reason').textContent())
+      .toBe('410 Gone：中转站已暂停');
+
+    await page.click('#tab-monitoring');
+    await page.locator('.chart canvas').waitFor();
+    const legend = page.locator('.u-legend .u-series').first();
+    await expect.poll(() => legend.textContent()).toContain('时间');
+    await expect.poll(() => page.locator('.chart figcaption').textContent()).toMatch(/分钟|小时/);
+    await page.screenshot({
+      path: path.join(artifacts, 'panel-monitoring-zh.png'),
+      fullPage: true,
+    });
+    await page.close();
+  });
+});
+
+describe('development host controls', () => {
+  it('lists a callback the relay gave no answer to', async () => {
+    const { host, page } = await openPanel();
+    await page.click('[data-mode="hang"]');
+    await expect.poll(() => host.relay.mode).toBe('hang');
+    await fire(page, host, 'confirmed');
+    await expect.poll(() => host.relay.received.length).toBe(1);
+    await page.locator('details summary').click();
+    const received = page.locator('ul.received li').first();
+    await expect.poll(() => received.textContent()).toMatch(/signature verified, gave no answer$/);
+    await page.close();
+  });
+});
+
+describe('panel settings form', () => {
+  it('adds and removes a CA certificate by keyboard', async () => {
+    const { host, page } = await openPanel();
+    const before = host.plugin.runtime!.settings.get().network.extraCaCertificates;
+    await page.click('#tab-settings');
+    const add = page.getByRole('button', { name: 'Add a CA certificate' });
+    await add.focus();
+    await page.keyboard.press('Enter');
+    const added = page.getByLabel(`CA certificate ${before.length + 1} (PEM)`);
+    await expect
+      .poll(() => added.evaluate((element) => element === document.activeElement))
+      .toBe(true);
+    await page.keyboard.type('not a certificate');
+    const field = `network.extraCaCertificates.${before.length}`;
+    const message = page.locator(`#field-network-extraCaCertificates-${before.length}-message`);
+    await expect.poll(() => message.textContent()).toBe(`${field}: expected a PEM certificate`);
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect
+      .poll(() => page.locator('.notice').textContent())
+      .toContain('Not saved: 1 field needs attention.');
+
+    await added.fill(before[0]!);
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect
+      .poll(() => host.plugin.runtime!.settings.get().network.extraCaCertificates)
+      .toHaveLength(before.length + 1);
+
+    const remove = page.getByRole('button', { name: `Remove CA certificate ${before.length + 1}` });
+    await remove.focus();
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => add.evaluate((element) => element === document.activeElement))
+      .toBe(true);
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect
+      .poll(() => host.plugin.runtime!.settings.get().network.extraCaCertificates)
+      .toEqual(before);
+
+    // The form got the secret masked and sent the mask back, so callbacks still verify.
+    expect(await page.content()).not.toContain(
+      host.plugin.runtime!.settings.get().relays['local-relay']!.secret!,
+    );
+    const id = await fire(page, host, 'confirmed');
+    await expect.poll(() => host.relay.verifiedIds.has(id)).toBe(true);
+    await page.close();
+  });
+});
+
 describe('panel accessibility', () => {
   it('works by keyboard alone', async () => {
     const { host, page } = await openPanel();

@@ -118,6 +118,33 @@ describe('PanelService.listEvents', () => {
     expect(row?.status).toBe('retrying');
     expect(row?.nextAt).toBe(5000);
   });
+
+  it('marks a due event as waiting for the relay', async () => {
+    const events = [
+      fakeEvent(0, { attemptCount: 1, nextAt: 5000 }),
+      fakeEvent(4, { attemptCount: 1, nextAt: 20_000 }),
+    ];
+    const service = new PanelService(fakeRuntime(events), { app: APP, now: () => 10_000 });
+    const rows = (await service.listEvents({})).rows;
+
+    expect(rows.find((row) => row.id === 'event-00000')?.waiting).toBe('relay');
+    expect(rows.find((row) => row.id === 'event-00004')?.waiting).toBeUndefined();
+  });
+
+  it('marks events of a paused relay as waiting', async () => {
+    const settings = { ...DEFAULT_SETTINGS, relays: { acme: { paused: true } } };
+    const runtime = {
+      ...fakeRuntime([fakeEvent(0, { nextAt: 20_000 })]),
+      settings: { get: () => settings },
+    };
+    const service = new PanelService(runtime as unknown as ConnectWebhook, {
+      app: APP,
+      now: () => 10_000,
+    });
+    const [row] = (await service.listEvents({})).rows;
+
+    expect(row?.waiting).toBe('paused');
+  });
 });
 
 describe('PanelService settings', () => {
@@ -196,6 +223,44 @@ describe('PanelService settings', () => {
     expect((await service.saveSettings(resumed)).ok).toBe(true);
     await relay.waitForRequests(1);
   });
+
+  it('sends signing secrets masked', async () => {
+    const service = await startService();
+    const settings = (await service.getSettings()) as { relays: { acme: { secret: string } } };
+
+    expect(settings.relays.acme.secret).toBe(`whsec_…${SECRET.slice(-4)}`);
+    expect(JSON.stringify(settings)).not.toContain(SECRET);
+  });
+
+  it('keeps the secret when the mask is saved back', async () => {
+    const service = await startService();
+    const masked = await service.getSettings();
+
+    expect(await service.validateSettings(masked)).toEqual([]);
+    const result = await service.saveSettings(masked);
+    expect(result.ok).toBe(true);
+    expect(JSON.stringify(result)).not.toContain(SECRET);
+    expect(plugin!.runtime!.settings.get().relays.acme?.secret).toBe(SECRET);
+  });
+
+  it('stores a new secret typed over the mask', async () => {
+    const service = await startService();
+    const masked = (await service.getSettings()) as { relays: { acme: object } };
+    const secret = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
+    const changed = { ...masked, relays: { acme: { ...masked.relays.acme, secret } } };
+
+    expect((await service.saveSettings(changed)).ok).toBe(true);
+    expect(plugin!.runtime!.settings.get().relays.acme?.secret).toBe(secret);
+  });
+
+  it('rejects a mask saved under another relay id', async () => {
+    const service = await startService();
+    const masked = (await service.getSettings()) as { relays: { acme: object } };
+    const moved = { ...masked, relays: { registered: masked.relays.acme } };
+    const issues = await service.validateSettings(moved);
+
+    expect(issues.map((issue) => issue.field)).toEqual(['relays.registered.secret']);
+  });
 });
 
 describe('PanelService actions', () => {
@@ -259,6 +324,41 @@ describe('PanelService actions', () => {
     expect(result.ok).toBe(true);
     expect(request?.headers['webhook-id']).toBe(result.eventId);
     expect((await service.listEvents({})).rows[0]?.test).toBe(true);
+  });
+
+  it('rejects resuming an unknown relay', async () => {
+    const service = await startService();
+
+    expect(await service.resumeRelay('ghost')).toEqual({
+      ok: false,
+      message: 'unknown_relay',
+      relay: 'ghost',
+    });
+    expect(await service.resumeRelay('acme')).toEqual({ ok: true, message: 'resumed' });
+  });
+
+  it('names a pause after 410 Gone apart from a settings pause', async () => {
+    const service = await startService();
+    relay.setHandler((_request, response) => {
+      response.writeHead(410);
+      response.end();
+    });
+    const first = await plugin!.hooks['connect:confirmed']({ relay: 'acme', key: KEY });
+    const goneId = first.queued ? first.eventId : '';
+    await expect.poll(async () => (await service.eventDetail(goneId))?.row.status).toBe('dead');
+    const second = await plugin!.hooks['connect:cancelled']({ relay: 'acme', key: KEY });
+    const heldId = second.queued ? second.eventId : '';
+    const held = (await service.eventDetail(heldId))!;
+
+    expect((await service.eventDetail(goneId))?.row.reason).toBe('410 Gone: the relay was paused');
+    expect(held.target).toMatchObject({ code: 'relay_gone', relay: 'acme' });
+    expect(held.row.waiting).toBe('paused');
+
+    const settings = plugin!.runtime!.settings.get();
+    await service.resumeRelay('acme');
+    const paused = { ...settings.relays.acme, paused: true };
+    expect((await service.saveSettings({ ...settings, relays: { acme: paused } })).ok).toBe(true);
+    expect((await service.eventDetail(heldId))?.target).toMatchObject({ code: 'relay_paused' });
   });
 });
 

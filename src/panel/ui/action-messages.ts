@@ -9,6 +9,10 @@ const REASON_KEYS: Record<string, MessageKey> = {
 
 /** Turns a failed action's reason code into a sentence in the panel's language. */
 export function describeFailure(t: Translate, result: ActionResult): string {
-  const key = REASON_KEYS[result.message];
+  if (result.message === 'unknown_relay') {
+    return t('failedAction', { message: t('unknownRelay', { relay: result.relay ?? '' }) });
+  }
+
+  const key = Object.hasOwn(REASON_KEYS, result.message) ? REASON_KEYS[result.message] : undefined;
   return t('failedAction', { message: key === undefined ? result.message : t(key) });
 }

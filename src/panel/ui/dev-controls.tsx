@@ -86,7 +86,10 @@ export function DevControls(props: { dev: Controls }) {
                 {entry.verified
                   ? t('devVerified')
                   : t('devNotVerified', { problem: entry.problem ?? '' })}
-                , {t('devAnswered', { status: entry.answeredWith })}
+                ,{' '}
+                {typeof entry.answeredWith === 'number'
+                  ? t('devAnswered', { status: entry.answeredWith })
+                  : t('devNoAnswer')}
               </li>
             ))}
         </ul>

@@ -3,11 +3,13 @@ import type { EventDetail as Detail } from '../bridge.js';
 import { describeFailure } from './action-messages.js';
 import {
   describeAttempt,
+  describeNext,
+  describeTarget,
   formatDateTime,
   formatMs,
-  formatNext,
   OUTCOME_KEYS,
   STATUS_KEYS,
+  translateReason,
 } from './format.js';
 import { usePanel } from './panel-context.js';
 import { useNow } from './use-now.js';
@@ -44,6 +46,22 @@ export function EventDetail(props: { id: string; onClose(): void }) {
   }
 
   const { row } = detail;
+
+  // A known reason is shown translated; the plugin's English message only repeats it.
+  const describeReason = (reason: string, message: string | undefined) => {
+    const translated = translateReason(t, reason);
+
+    if (translated !== undefined) {
+      return translated;
+    }
+
+    return (
+      <>
+        <code>{reason}</code>
+        {message === undefined ? '' : ` ${message}`}
+      </>
+    );
+  };
   const canRetry = row.status !== 'delivered';
   const canReplay = row.status === 'delivered' || row.status === 'dead';
 
@@ -73,7 +91,7 @@ export function EventDetail(props: { id: string; onClose(): void }) {
           <span class={`status status-${row.status}`}>{t(STATUS_KEYS[row.status])}</span>
           {row.nextAt === undefined
             ? null
-            : ` · ${t('columnNext')}: ${formatNext(t, row.nextAt, now, locale)}`}
+            : ` · ${t('columnNext')}: ${describeNext(t, row, now, locale)}`}
         </dd>
         <dt>{t('columnOutcome')}</dt>
         <dd>
@@ -89,16 +107,13 @@ export function EventDetail(props: { id: string; onClose(): void }) {
           {'url' in detail.target ? (
             <code>{detail.target.url}</code>
           ) : (
-            t('noTarget', { problem: detail.target.problem })
+            t('noTarget', { problem: describeTarget(t, detail.target) })
           )}
         </dd>
         {row.reason === undefined ? null : (
           <>
             <dt>{t('reason')}</dt>
-            <dd>
-              <code>{row.reason}</code>
-              {detail.message === undefined ? '' : ` ${detail.message}`}
-            </dd>
+            <dd class="reason">{describeReason(row.reason, detail.message)}</dd>
           </>
         )}
       </dl>

@@ -1,6 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import { DELIVERY_STATUSES, type DeliveryStatus, type EventPage } from '../bridge.js';
-import { describeAttempt, formatAge, formatNext, OUTCOME_KEYS, STATUS_KEYS } from './format.js';
+import {
+  describeAttempt,
+  describeNext,
+  formatAge,
+  OUTCOME_KEYS,
+  STATUS_KEYS,
+  translateReason,
+} from './format.js';
 import { usePanel } from './panel-context.js';
 import { useNow } from './use-now.js';
 
@@ -138,12 +145,12 @@ export function EventLog(props: { selected: string | undefined; onSelect(id: str
                 <td class="number">{row.attemptCount}</td>
                 <td class="last-attempt">
                   {row.lastAttempt === undefined
-                    ? (row.reason ?? '')
+                    ? row.reason === undefined
+                      ? ''
+                      : (translateReason(t, row.reason) ?? row.reason)
                     : describeAttempt(t, row.lastAttempt)}
                 </td>
-                <td class="next-retry">
-                  {row.nextAt === undefined ? '' : formatNext(t, row.nextAt, now, locale)}
-                </td>
+                <td class="next-retry">{describeNext(t, row, now, locale)}</td>
               </tr>
             ))}
           </tbody>

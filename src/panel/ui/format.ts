@@ -1,4 +1,11 @@
-import type { AttemptView, DeliveryStatus, OutcomeStatus } from '../bridge.js';
+import type {
+  AttemptView,
+  DeliveryStatus,
+  EventRow,
+  OutcomeStatus,
+  TargetProblem,
+  TargetProblemCode,
+} from '../bridge.js';
 import type { MessageKey, Translate } from './messages.js';
 
 export const STATUS_KEYS: Record<DeliveryStatus, MessageKey> = {
@@ -14,6 +21,45 @@ export const OUTCOME_KEYS: Record<OutcomeStatus, MessageKey> = {
   cancelled: 'outcomeCancelled',
   error: 'outcomeError',
 };
+
+/** Reasons recorded by the plugin that the page shows as a sentence in its language. */
+const REASON_KEYS: Record<string, MessageKey> = {
+  relay_paused: 'reasonRelayPaused',
+  disabled: 'reasonDisabled',
+  // The scheduler records this text on an event that a `410 Gone` reply made dead.
+  '410 Gone: the relay was paused': 'reasonGone',
+};
+
+const TARGET_KEYS: Partial<Record<TargetProblemCode, MessageKey>> = {
+  relay_paused: 'targetRelayPaused',
+  relay_gone: 'targetRelayGone',
+  disabled: 'targetDisabled',
+};
+
+/** Translates a known reason code; returns undefined for others, which the page shows as sent. */
+export function translateReason(t: Translate, reason: string): string | undefined {
+  const key = Object.hasOwn(REASON_KEYS, reason) ? REASON_KEYS[reason] : undefined;
+  return key === undefined ? undefined : t(key);
+}
+
+/** Says why an event has no callback URL, in the panel's language where the code is known. */
+export function describeTarget(t: Translate, target: TargetProblem): string {
+  const key = TARGET_KEYS[target.code];
+  return key === undefined ? target.problem : t(key, { relay: target.relay });
+}
+
+/** Formats when a pending or retrying event is sent next, or what it waits for. */
+export function describeNext(t: Translate, row: EventRow, now: number, locale: string): string {
+  if (row.waiting === 'paused') {
+    return t('waitingPaused');
+  }
+
+  if (row.waiting === 'relay') {
+    return t('waitingRelay');
+  }
+
+  return row.nextAt === undefined ? '' : formatNext(t, row.nextAt, now, locale);
+}
 
 /** Formats how long ago `time` was, as "12 s ago". */
 export function formatAge(t: Translate, time: number, now: number): string {

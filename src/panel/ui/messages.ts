@@ -1,6 +1,8 @@
 /**
  * The panel's message catalogue. Every text the panel shows comes from here; `{name}` marks a
- * value filled in by `translate`.
+ * value filled in by `translate`. The exceptions stay English in every language: validation
+ * messages of the settings form, which come from the settings schema, and reasons or target
+ * problems that the page has no key for (format.ts translates the known ones).
  */
 const english = {
   title: 'Connect callbacks',
@@ -47,7 +49,16 @@ const english = {
   summary: 'Summary',
   sentTo: 'Sent to',
   noTarget: 'Not sent: {problem}',
+  targetRelayPaused: 'relay "{relay}" is paused in the settings. Resume it to send its callbacks',
+  targetRelayGone:
+    'relay "{relay}" answered 410 Gone, so the plugin paused it. Resume it to send its callbacks',
+  targetDisabled: 'the plugin is turned off in its settings',
   reason: 'Reason',
+  reasonRelayPaused: 'held while the relay is paused',
+  reasonGone: '410 Gone: the relay was paused',
+  reasonDisabled: 'the plugin was turned off in its settings',
+  waitingPaused: 'waiting until the relay is resumed',
+  waitingRelay: 'waiting for the relay',
   bodySent: 'Body sent (exactly these bytes; the key appears only as its 7-character prefix)',
   headers: 'Headers of the latest attempt',
   attempts: 'Attempts',
@@ -83,6 +94,7 @@ const english = {
   notRetryable: 'this event is already delivered or no longer in the log',
   notReplayable: 'only delivered or dead events can be replayed',
   notFound: 'the event is no longer in the log',
+  unknownRelay: 'relay "{relay}" is not in the settings or the log',
   connectionLost: 'Lost the connection to the plugin; reconnecting…',
   monitoringIntro:
     'Outcomes of Connect links and their callback delivery, from the events in the log. Test events are not counted.',
@@ -101,6 +113,9 @@ const english = {
   chartTitle: 'Outcomes over time (per {bucket})',
   chartDelivered: 'delivered',
   chartDead: 'dead',
+  chartTime: 'Time',
+  bucketHours: '{n} h',
+  bucketMinutes: '{n} min',
   dropsTitle: 'Outcomes not queued',
   dropsInvalid: 'invalid',
   dropsRateLimited: 'over the rate limit',
@@ -123,10 +138,15 @@ const english = {
   network: 'Network',
   allowPrivateAddresses: 'Allow private and loopback addresses (development only)',
   timeoutMs: 'Attempt timeout (ms)',
-  extraCaCertificates: 'Extra trusted CA certificates: {n}',
+  extraCaCertificates: 'Extra trusted CA certificates',
+  caCertificate: 'CA certificate {n} (PEM)',
+  addCaCertificate: 'Add a CA certificate',
+  removeCaCertificate: 'Remove CA certificate {n}',
+  noCaCertificates: 'No extra CA certificates: only the system and Node.js ones are trusted.',
   save: 'Save settings',
   saved: 'Settings saved.',
-  invalidSettings: 'Not saved: {n} fields need attention.',
+  invalidSettingsOne: 'Not saved: 1 field needs attention.',
+  invalidSettingsMany: 'Not saved: {n} fields need attention.',
   devTitle: 'Development host',
   devFire: 'Fire an outcome from a lime://connect link',
   devConfirmed: 'Confirmed',
@@ -142,6 +162,7 @@ const english = {
   devVerified: 'signature verified',
   devNotVerified: 'not verified: {problem}',
   devAnswered: 'answered {status}',
+  devNoAnswer: 'gave no answer',
 };
 
 export type MessageKey = keyof typeof english;
@@ -168,7 +189,7 @@ const chinese: Record<MessageKey, string> = {
   columnStatus: '投递',
   columnOutcome: '结果',
   columnRelay: '中转站',
-  columnRef: 'Ref',
+  columnRef: '来源标记（ref）',
   columnAge: '时间',
   columnAttempts: '尝试次数',
   columnLast: '最近一次尝试',
@@ -191,7 +212,15 @@ const chinese: Record<MessageKey, string> = {
   summary: '概要',
   sentTo: '发送到',
   noTarget: '未发送：{problem}',
+  targetRelayPaused: '中转站“{relay}”已在设置中暂停。恢复后才会发送它的回调',
+  targetRelayGone: '中转站“{relay}”返回了 410 Gone，插件已将其暂停。恢复后才会发送它的回调',
+  targetDisabled: '插件已在设置中关闭',
   reason: '原因',
+  reasonRelayPaused: '中转站暂停期间保留',
+  reasonGone: '410 Gone：中转站已暂停',
+  reasonDisabled: '插件已在设置中关闭',
+  waitingPaused: '等待中转站恢复',
+  waitingRelay: '等待中转站',
   bodySent: '发送的请求体（逐字节相同；密钥只显示前 7 个字符）',
   headers: '最近一次尝试的请求头',
   attempts: '尝试记录',
@@ -227,6 +256,7 @@ const chinese: Record<MessageKey, string> = {
   notRetryable: '该事件已送达，或已不在日志中',
   notReplayable: '只有已送达或已失败的事件可以重放',
   notFound: '该事件已不在日志中',
+  unknownRelay: '中转站“{relay}”不在设置或日志中',
   connectionLost: '与插件的连接已断开，正在重连…',
   monitoringIntro: 'Connect 链接的结果及其回调投递情况，基于日志中的事件统计。测试事件不计入。',
   byRelay: '按中转站',
@@ -244,6 +274,9 @@ const chinese: Record<MessageKey, string> = {
   chartTitle: '结果随时间变化（每 {bucket}）',
   chartDelivered: '已送达',
   chartDead: '已失败',
+  chartTime: '时间',
+  bucketHours: '{n} 小时',
+  bucketMinutes: '{n} 分钟',
   dropsTitle: '未加入队列的结果',
   dropsInvalid: '无效',
   dropsRateLimited: '超出速率限制',
@@ -266,10 +299,15 @@ const chinese: Record<MessageKey, string> = {
   network: '网络',
   allowPrivateAddresses: '允许私有和回环地址（仅用于开发）',
   timeoutMs: '单次尝试超时（毫秒）',
-  extraCaCertificates: '额外信任的 CA 证书：{n} 个',
+  extraCaCertificates: '额外信任的 CA 证书',
+  caCertificate: 'CA 证书 {n}（PEM）',
+  addCaCertificate: '添加 CA 证书',
+  removeCaCertificate: '移除 CA 证书 {n}',
+  noCaCertificates: '没有额外的 CA 证书：只信任系统和 Node.js 自带的证书。',
   save: '保存设置',
   saved: '设置已保存。',
-  invalidSettings: '未保存：有 {n} 个字段需要修改。',
+  invalidSettingsOne: '未保存：有 1 个字段需要修改。',
+  invalidSettingsMany: '未保存：有 {n} 个字段需要修改。',
   devTitle: '开发主机',
   devFire: '从 lime://connect 链接触发结果',
   devConfirmed: '确认',
@@ -285,6 +323,7 @@ const chinese: Record<MessageKey, string> = {
   devVerified: '签名已验证',
   devNotVerified: '未验证：{problem}',
   devAnswered: '应答 {status}',
+  devNoAnswer: '未应答',
 };
 
 export type Language = 'en' | 'zh-CN';

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import type { ChannelStats, PanelStats } from '../bridge.js';
-import { formatMs, formatPercent } from './format.js';
+import { formatDateTime, formatMs, formatPercent } from './format.js';
+import type { Translate } from './messages.js';
 import { usePanel } from './panel-context.js';
 
 export function Monitoring() {
@@ -103,13 +104,36 @@ function ChannelTable(props: { caption: string; channels: ChannelStats[] }) {
   );
 }
 
-function bucketLabel(bucketMs: number): string {
-  return bucketMs >= 3_600_000 ? `${bucketMs / 3_600_000} h` : `${bucketMs / 60_000} min`;
+function bucketLabel(bucketMs: number, t: Translate): string {
+  return bucketMs >= 3_600_000
+    ? t('bucketHours', { n: bucketMs / 3_600_000 })
+    : t('bucketMinutes', { n: bucketMs / 60_000 });
+}
+
+/**
+ * Labels the time axis in the panel's locale: clock times, with the date on the first tick and
+ * wherever the day changes. uPlot's own labels are English only.
+ */
+function axisLabels(splits: number[], locale: string): string[] {
+  const clock = new Intl.DateTimeFormat(locale, {
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+  });
+  const day = new Intl.DateTimeFormat(locale, { month: 'short', day: 'numeric' });
+  let lastDay = '';
+  return splits.map((seconds) => {
+    const time = new Date(seconds * 1000);
+    const date = day.format(time);
+    const label = date === lastDay ? clock.format(time) : `${date} ${clock.format(time)}`;
+    lastDay = date;
+    return label;
+  });
 }
 
 /** Outcomes and deliveries per time bucket, drawn by uPlot. */
 function Chart(props: { stats: PanelStats }) {
-  const { t } = usePanel();
+  const { t, locale } = usePanel();
   const container = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | undefined>(undefined);
   const { series } = props.stats;
@@ -134,14 +158,18 @@ function Chart(props: { stats: PanelStats }) {
       width,
       height: 260,
       series: [
-        {},
+        {
+          label: t('chartTime'),
+          value: (_plot, seconds) =>
+            seconds === null ? '–' : formatDateTime(seconds * 1000, locale),
+        },
         { label: t('outcomeSuccess'), stroke: '#0b7a3e', width: 2 },
         { label: t('outcomeCancelled'), stroke: '#9a6700', width: 2 },
         { label: t('outcomeError'), stroke: '#b42318', width: 2 },
         { label: t('chartDelivered'), stroke: '#1d4ed8', width: 1, dash: [6, 4] },
         { label: t('chartDead'), stroke: '#6b21a8', width: 1, dash: [2, 3] },
       ],
-      axes: [{}, { label: t('outcomes') }],
+      axes: [{ values: (_plot, splits) => axisLabels(splits, locale) }, { label: t('outcomes') }],
       scales: { x: { time: true } },
     };
     plot.current?.destroy();
@@ -154,7 +182,7 @@ function Chart(props: { stats: PanelStats }) {
       plot.current?.destroy();
       plot.current = undefined;
     };
-  }, [t]);
+  }, [t, locale]);
 
   useEffect(() => {
     plot.current?.setData(data);
@@ -162,11 +190,11 @@ function Chart(props: { stats: PanelStats }) {
 
   return (
     <figure class="chart">
-      <figcaption>{t('chartTitle', { bucket: bucketLabel(series.bucketMs) })}</figcaption>
+      <figcaption>{t('chartTitle', { bucket: bucketLabel(series.bucketMs, t) })}</figcaption>
       <div
         ref={container}
         role="img"
-        aria-label={t('chartTitle', { bucket: bucketLabel(series.bucketMs) })}
+        aria-label={t('chartTitle', { bucket: bucketLabel(series.bucketMs, t) })}
       />
     </figure>
   );

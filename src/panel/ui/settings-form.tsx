@@ -98,6 +98,17 @@ export function SettingsForm() {
   const [draft, setDraft] = useState<Draft | undefined>(undefined);
   const [issues, setIssues] = useState<ValidationIssue[]>([]);
   const checked = useRef(0);
+  // Id of the element to focus once the form shows an added or removed certificate.
+  const focusAfterRender = useRef<string | undefined>(undefined);
+
+  useEffect(() => {
+    const id = focusAfterRender.current;
+    focusAfterRender.current = undefined;
+
+    if (id !== undefined) {
+      document.getElementById(id)?.focus();
+    }
+  });
 
   useEffect(() => {
     void bridge.getSettings().then((settings) => setDraft(toDraft(settings as SettingsShape)));
@@ -146,6 +157,15 @@ export function SettingsForm() {
     );
   };
 
+  const setCertificates = (certificates: string[], focus: string) => {
+    focusAfterRender.current = focus;
+    change({ ...draft, network: { ...draft.network, extraCaCertificates: certificates } });
+  };
+
+  const certificates = draft.network.extraCaCertificates;
+  const certificatesIssue = issueFor('network.extraCaCertificates');
+  placed.add('network.extraCaCertificates');
+
   const setRelay = (index: number, patch: Partial<RelayDraft>) =>
     change({
       ...draft,
@@ -162,7 +182,8 @@ export function SettingsForm() {
       notify(t('saved'));
     } else {
       setIssues(result.issues);
-      notify(t('invalidSettings', { n: result.issues.length }));
+      const count = result.issues.length;
+      notify(count === 1 ? t('invalidSettingsOne') : t('invalidSettingsMany', { n: count }));
     }
   };
 
@@ -294,7 +315,68 @@ export function SettingsForm() {
             }
           />
         ))}
-        <p>{t('extraCaCertificates', { n: draft.network.extraCaCertificates.length })}</p>
+        <fieldset class="certificates">
+          <legend>{t('extraCaCertificates')}</legend>
+          {certificates.length === 0 ? <p>{t('noCaCertificates')}</p> : null}
+          {certificates.map((pem, index) => (
+            <div class="certificate" key={index}>
+              {field(
+                `network.extraCaCertificates.${index}`,
+                'caCertificate',
+                (props) => (
+                  <textarea
+                    {...props}
+                    rows={4}
+                    spellcheck={false}
+                    placeholder="-----BEGIN CERTIFICATE-----"
+                    value={pem}
+                    onInput={(event) =>
+                      change({
+                        ...draft,
+                        network: {
+                          ...draft.network,
+                          extraCaCertificates: certificates.map((value, at) =>
+                            at === index ? event.currentTarget.value : value,
+                          ),
+                        },
+                      })
+                    }
+                  />
+                ),
+                { n: String(index + 1) },
+              )}
+              <button
+                type="button"
+                class="danger"
+                onClick={() =>
+                  setCertificates(
+                    certificates.filter((_, at) => at !== index),
+                    'add-certificate',
+                  )
+                }
+              >
+                {t('removeCaCertificate', { n: index + 1 })}
+              </button>
+            </div>
+          ))}
+          {certificatesIssue === undefined ? null : (
+            <p class="field-message" role="alert">
+              {certificatesIssue.message}
+            </p>
+          )}
+          <button
+            type="button"
+            id="add-certificate"
+            onClick={() =>
+              setCertificates(
+                [...certificates, ''],
+                fieldId(`network.extraCaCertificates.${certificates.length}`),
+              )
+            }
+          >
+            {t('addCaCertificate')}
+          </button>
+        </fieldset>
       </fieldset>
       <button type="submit" class="primary">
         {t('save')}
