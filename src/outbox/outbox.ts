@@ -31,7 +31,7 @@ export interface Claim {
   until: number;
 }
 
-/** One outcome in the outbox, as every process that shares the data folder sees it. */
+/** One outcome in the outbox, in the state every process sharing the data folder reads from the journal. */
 export interface OutboxEvent {
   id: string;
   relay: string;
@@ -410,7 +410,7 @@ export class Outbox {
 
   /**
    * True once the journal has grown to twice its size after the last compaction (and past
-   * `COMPACTION_MIN_RECORDS`) and holds at least half again as many records as events, so
+   * `COMPACTION_MIN_RECORDS`) and contains at least half again as many records as events, so
    * the journal stays within about twice what it must keep, each record's share of the work
    * stays constant, and a journal of only pending events is not rewritten for nothing.
    */

@@ -136,8 +136,8 @@ export class DeliveryScheduler {
         // while the loop found it paused), so it goes round again when it ends.
         lane.wokenWhileRunning = true;
       } else if (lane.pending.size > 0) {
-        // Events whose own retry time is still ahead are tried now too: the wake says the
-        // reason they failed (no network, a sleeping laptop) may be gone.
+        // Events whose own retry time is still ahead are tried now too, because a wake means
+        // the reason they failed (no network, a sleeping laptop) may be gone.
         lane.draining = true;
         this.runLane(lane);
       }

@@ -82,7 +82,7 @@ export interface AttemptView {
 
 export interface EventDetail {
   row: EventRow;
-  /** The exact body sent on every attempt; it holds `key_prefix` only, never the key. */
+  /** The exact body sent on every attempt; it contains `key_prefix` only, never the key. */
   body: string;
   /** Callback URL the next attempt goes to, or why there is none. */
   target: { url: string } | TargetProblem;

@@ -382,5 +382,9 @@ function shortSignature(secret: string, event: OutboxEvent, timestamp: number): 
 }
 
 function compareIds(left: OutboxEvent, right: OutboxEvent): number {
-  return left.id < right.id ? -1 : left.id > right.id ? 1 : 0;
+  if (left.id === right.id) {
+    return 0;
+  }
+
+  return left.id < right.id ? -1 : 1;
 }
