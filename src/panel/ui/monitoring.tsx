@@ -5,6 +5,9 @@ import { formatDateTime, formatMs, formatPercent } from './format.js';
 import type { Translate } from './messages.js';
 import { usePanel } from './panel-context.js';
 
+/** Tick steps of the count axis: whole numbers only, since outcomes are counted. */
+const WHOLE_COUNT_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000];
+
 export function Monitoring() {
   const { bridge, t, version } = usePanel();
   const [stats, setStats] = useState<PanelStats | undefined>(undefined);
@@ -169,7 +172,10 @@ function Chart(props: { stats: PanelStats }) {
         { label: t('chartDelivered'), stroke: '#1d4ed8', width: 1, dash: [6, 4] },
         { label: t('chartDead'), stroke: '#6b21a8', width: 1, dash: [2, 3] },
       ],
-      axes: [{ values: (_plot, splits) => axisLabels(splits, locale) }, { label: t('outcomes') }],
+      axes: [
+        { values: (_plot, splits) => axisLabels(splits, locale) },
+        { label: t('outcomes'), incrs: WHOLE_COUNT_STEPS },
+      ],
       scales: { x: { time: true } },
     };
     plot.current?.destroy();
