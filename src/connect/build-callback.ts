@@ -134,7 +134,7 @@ function build(kind: OutcomeKind, outcome: unknown, context: BuildContext): Buil
     return name;
   }
 
-  const ref = readOptionalText(outcome, 'ref', { max: FIELD_LIMITS.ref });
+  const ref = readOptionalText(outcome, 'ref', { max: FIELD_LIMITS.ref, rejectBidiControls: true });
 
   if (!ref.ok) {
     return ref;

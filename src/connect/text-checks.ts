@@ -43,11 +43,19 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 const C0_CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
 const C0_CONTROL_EXCEPT_LINE_BREAKS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 
+/** Bidirectional marks, embeddings, overrides and isolates, which can reorder what is shown. */
+const BIDI_CONTROL = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+
 export interface TextRules {
   min?: number;
   max: number;
   /** Allows tab, line feed and carriage return among the C0 control characters. */
   allowLineBreaks?: boolean;
+  /**
+   * Rejects bidirectional control characters, for codes that dashboards show and group by,
+   * where a reordered display would make one code look like another.
+   */
+  rejectBidiControls?: boolean;
 }
 
 /**
@@ -79,6 +87,13 @@ export function checkText(text: string, rules: TextRules): string | undefined {
   if (control !== null) {
     const codePoint = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
     return `expected no control characters, received U+${codePoint} at index ${control.index}`;
+  }
+
+  const bidi = rules.rejectBidiControls === true ? BIDI_CONTROL.exec(text) : null;
+
+  if (bidi !== null) {
+    const codePoint = bidi[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    return `expected no bidirectional control characters, received U+${codePoint} at index ${bidi.index}`;
   }
 
   return undefined;

@@ -479,6 +479,13 @@ describe('buildCallback rejects invalid outcomes', () => {
       'name: expected no control characters, received U+0085 at index 1',
     ],
     [
+      'right-to-left override in ref',
+      'confirmed',
+      { relay: 'acme', key: KEY, ref: 'spring\u202Ealpmaxe' },
+      'ref',
+      'ref: expected no bidirectional control characters, received U+202E at index 6',
+    ],
+    [
       'newline in ref',
       'confirmed',
       { relay: 'acme', key: KEY, ref: 'a\nb' },
