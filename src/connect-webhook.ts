@@ -113,11 +113,10 @@ export class ConnectWebhook {
       now: this.now,
       random: options.random,
       // Nothing is pending: keep-alive connections would only hold sockets open until the
-      // relay closes them, and the journal can be compacted with no delivery under way.
-      onIdle: () => {
-        this.sender?.releaseIdleSockets();
-        this.outbox.compactIfNeeded();
-      },
+      // relay closes them.
+      onIdle: () => this.sender?.releaseIdleSockets(),
+      // No attempt runs: the journal can be compacted without reloading events under one.
+      onQuiet: () => this.outbox.compactIfNeeded(),
     });
   }
 

@@ -469,6 +469,31 @@ describe('delivery', () => {
     expect(relay.requests).toHaveLength(2);
   });
 
+  it('compacts the journal while a paused relay waits', async () => {
+    const host = makeHost({
+      config: {
+        relays: {
+          acme: { callbackUrl: relay.url },
+          held: { callbackUrl: relay.url, paused: true },
+        },
+      },
+    });
+    const plugin = await activate(host, { limits: { burst: 10_000, perMinute: 10_000 } });
+    plugins.push(plugin);
+    await plugin.hooks['connect:confirmed'](outcome({ relay: 'held' }));
+
+    for (let batch = 0; batch < 25; batch += 1) {
+      await Promise.all(
+        Array.from({ length: 100 }, () => plugin.hooks['connect:confirmed'](outcome())),
+      );
+    }
+
+    // 2,500 delivered events leave 1,000 after a compaction, and the held event stays pending.
+    await waitFor(() => plugin.runtime!.outbox.size <= 1001, 20_000);
+    expect(plugin.runtime!.outbox.pendingCount).toBe(1);
+    expect(relay.requests.length).toBe(2500);
+  });
+
   it('drains the backlog at once when the relay recovers', async () => {
     let up = false;
     relay.setHandler((_request, response) => {

@@ -454,8 +454,8 @@ export class Outbox {
 
   /**
    * Starts a compaction in the background when the journal has grown enough and none is
-   * running; errors are logged. The runtime calls it when nothing is pending or in flight, so
-   * a compaction never reloads events under a delivery in progress in this process.
+   * running; errors are logged. The runtime calls it when no attempt is in flight, so a
+   * compaction never reloads events under a delivery in progress in this process.
    */
   compactIfNeeded(): void {
     if (this.compacting !== undefined || this.closed || !this.opened || !this.needsCompaction()) {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { AttemptResult, SendRequest } from '../delivery/sender.js';
 import { backoffDelay, type RetryTiming } from '../delivery/retry-policy.js';
 import { redactUrl } from '../delivery/callback-url.js';
@@ -28,6 +29,11 @@ export interface SchedulerOptions {
   random?: () => number;
   /** Called when no event is pending and no attempt runs, to release idle connections. */
   onIdle?(): void;
+  /**
+   * Called when no attempt runs, though events may wait for a retry or a paused relay: a time
+   * to compact the journal without reloading events under a delivery.
+   */
+  onQuiet?(): void;
 }
 
 /** Delivery state of one relay's endpoint; events of one relay are sent one at a time. */
@@ -82,6 +88,9 @@ export class DeliveryScheduler {
 
   constructor(options: SchedulerOptions) {
     this.options = options;
+    // Every attempt in flight, one per relay, listens to this one signal; more than ten relays
+    // at once is expected, not a leak, so Node's listener warning is turned off for it.
+    setMaxListeners(0, this.abort.signal);
     this.now = options.now ?? Date.now;
   }
 
@@ -247,8 +256,12 @@ export class DeliveryScheduler {
 
         this.armTimer();
 
-        if (this.loops.size === 0 && this.status().pending === 0) {
-          this.options.onIdle?.();
+        if (this.loops.size === 0) {
+          this.options.onQuiet?.();
+
+          if (this.status().pending === 0) {
+            this.options.onIdle?.();
+          }
         }
       });
     this.loops.add(loop);
