@@ -1,7 +1,7 @@
 // Bundles the plugin entry and the development host with esbuild. The plugin bundle contains every
 // runtime dependency except `electron`, which only exists inside Lime's Electron process.
 import { build } from 'esbuild';
-import { copyFile, readFile } from 'node:fs/promises';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -194,6 +194,13 @@ const plugin = await build({
   outdir: 'dist/plugin',
   metafile: true,
 });
+
+// The entry is an ES module in a `.js` file; this marks its folder as such for Node, also
+// where the plugin is unpacked without the project's package.json above it.
+await writeFile(
+  path.join(root, 'dist', 'plugin', 'package.json'),
+  `${JSON.stringify({ type: 'module', private: true }, null, 2)}\n`,
+);
 
 if (process.argv.includes('--analyze')) {
   const { analyzeMetafile } = await import('esbuild');

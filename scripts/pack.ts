@@ -173,6 +173,17 @@ async function collectFiles(
 
   files.set(manifest.entry, await readFile(entryPath));
 
+  // Marks the entry's folder as ES modules, so that Node loads the `.js` entry as one without
+  // relying on its syntax detection, which older Node versions lack.
+  const modulePackage = path.join(path.dirname(entryPath), 'package.json');
+
+  if (existsSync(modulePackage)) {
+    files.set(
+      path.posix.join(path.posix.dirname(manifest.entry), 'package.json'),
+      await readFile(modulePackage),
+    );
+  }
+
   // The panel is optional: its assets are included when its build has produced them.
   for (const name of await listFiles(path.join(root, 'dist', 'panel'))) {
     files.set(`dist/panel/${name}`, await readFile(path.join(root, 'dist', 'panel', name)));

@@ -133,6 +133,7 @@ describe('npm run pack', () => {
             'plugin.json',
             'plugin.manifest.json',
             'dist/plugin/index.js',
+            'dist/plugin/package.json',
             'README.md',
             'LICENSE',
             'SHA256SUMS',
@@ -172,6 +173,23 @@ describe('npm run pack', () => {
         }
 
         await fs.rm(folder, { recursive: true, force: true });
+      });
+
+      it('loads as an ES module without syntax detection', async () => {
+        const folder = await unpack(kind);
+        const entry = path.join(folder, TOP, 'dist', 'plugin', 'index.js');
+        const { execFileSync } = await import('node:child_process');
+        const output = execFileSync(
+          process.execPath,
+          [
+            '--no-experimental-detect-module',
+            '-e',
+            `import(${JSON.stringify(pathToFileURL(entry).href)}).then((m) => console.log(typeof m.activate))`,
+          ],
+          { encoding: 'utf8' },
+        );
+
+        expect(output.trim()).toBe('function');
       });
 
       it('delivers a signed callback once unpacked', async () => {
