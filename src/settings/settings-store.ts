@@ -109,6 +109,13 @@ export class SettingsStore {
     secretCodec?: SecretCodec,
   ): SettingsStore {
     const settingsStore = new SettingsStore(store, settings, logger, hostFingerprint);
+
+    if (settingsStore.pausedRelays.size > 0) {
+      logger.warn('relays paused by 410 Gone stay paused until they are resumed in the panel', {
+        relays: [...settingsStore.pausedRelays],
+      });
+    }
+
     settingsStore.secretCodec = secretCodec;
     settingsStore.warnIfSecretsUnencrypted(settings);
     return settingsStore;
@@ -319,7 +326,10 @@ export function parseLeniently(input: unknown, logger: SettingsStoreLogger): Set
 
     const issue = parsed.error.issues[0]!;
     const { field, message } = formatIssue(new z.ZodError([issue]));
-    logger.error('invalid host setting ignored; its default applies', { field, message });
+    logger.error('invalid host setting ignored; the rest of the config is kept', {
+      field,
+      message,
+    });
     const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
 
     if (!removePath(candidate, path)) {
