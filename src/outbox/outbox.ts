@@ -241,32 +241,7 @@ export class Outbox {
    * event at the same time.
    */
   async claim(id: string, leaseMs: number): Promise<boolean> {
-    const event = this.eventsById.get(id);
-
-    if (event === undefined || event.state !== 'pending' || this.isClaimedByOther(event)) {
-      return false;
-    }
-
-    const at = this.now();
-    const record: ClaimRecord = {
-      type: 'claim',
-      id,
-      owner: this.owner,
-      seq: this.nextSequence(),
-      pid: process.pid,
-      host: HOST_NAME,
-      at,
-      until: at + leaseMs,
-    };
-    const key = `${record.owner}:${record.seq}`;
-
-    // Not synced, because other processes read the same page cache. After a crash the claim's
-    // owner is gone, so the claim is void anyway.
-    await this.journal.append(JSON.stringify(record), false);
-    await this.refresh();
-    const won = this.claimWinners.get(key) ?? false;
-    this.claimWinners.delete(key);
-    return won;
+    return (await this.claimMany([id], leaseMs)).has(id);
   }
 
   /**
@@ -297,8 +272,9 @@ export class Outbox {
         until: at + leaseMs,
       };
       claims.push({ id, key: `${record.owner}:${record.seq}` });
-      // Queued together, so the group commit writes them in one `write()`; not synced, as in
-      // `claim`.
+      // Queued together, so the group commit writes them in one `write()`. Not synced, because
+      // other processes read the same page cache, and after a crash the claim's owner is gone,
+      // so the claim is void anyway.
       writes.push(this.journal.append(JSON.stringify(record), false));
     }
 
