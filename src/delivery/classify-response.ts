@@ -20,11 +20,21 @@ export type ErrorClass =
 
 /** The part of an attempt's result that classification decides. */
 export interface AttemptOutcome {
+  /**
+   * Next step for the event. Network errors and timeouts are `retry`, TLS failures included
+   * because a relay may fix its certificate. Verification is never bypassed. A rejected
+   * address and an unusable URL or secret are `permanent`.
+   */
   classification: ResponseClass;
+  /** Status of the response. It is also set when reading the body then failed, a retry. */
   httpStatus?: number;
+  /** Absent when the callback was delivered. */
   errorClass?: ErrorClass;
+  /** Plain sentence of at most 300 characters, without query strings or credentials. */
   errorMessage?: string;
+  /** Delay a retryable response asked for with `Retry-After`, capped at `maxDelayMs`. */
   retryAfterMs?: number;
+  /** `Location` of a 3xx response as origin and path. */
   location?: string;
 }
 

@@ -15,7 +15,6 @@ import { checkCallbackUrl } from './callback-url.js';
 import { createProxyRouter, type ProxyResolver } from './proxy-route.js';
 import { classifyRequestError, classifyResponse, failure } from './classify-response.js';
 import type { AttemptOutcome, ErrorClass } from './classify-response.js';
-import type { ResponseClass } from './retry-policy.js';
 
 export type { ErrorClass } from './classify-response.js';
 
@@ -58,27 +57,14 @@ export interface SendRequest {
   maxDelayMs?: number;
 }
 
-/** One delivery attempt as the attempt log records it. */
-export interface AttemptResult {
+/**
+ * One delivery attempt as the attempt log records it: the classified outcome (see
+ * AttemptOutcome for each field), when it ran, and the start of the response.
+ */
+export interface AttemptResult extends AttemptOutcome {
   /** Start of the attempt, epoch milliseconds. */
   startedAt: number;
   durationMs: number;
-  /**
-   * Next step for the event. Network errors and timeouts are `retry`, TLS failures included
-   * because a relay may fix its certificate. Verification is never bypassed. A rejected
-   * address and an unusable URL or secret are `permanent`.
-   */
-  classification: ResponseClass;
-  /** Status of the response. It is also set when reading the body then failed, a retry. */
-  httpStatus?: number;
-  /** Absent when the callback was delivered. */
-  errorClass?: ErrorClass;
-  /** Plain sentence of at most 300 characters, without query strings or credentials. */
-  errorMessage?: string;
-  /** Delay a retryable response asked for with `Retry-After`, capped at `maxDelayMs`. */
-  retryAfterMs?: number;
-  /** `Location` of a 3xx response as origin and path. */
-  location?: string;
   /** Start of the response body as UTF-8 text, at most `maxResponseBytes` bytes of it. */
   responseExcerpt?: string;
 }
