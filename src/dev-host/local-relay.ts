@@ -36,7 +36,7 @@ export interface LocalRelay {
   close(): Promise<void>;
 }
 
-/** Generates a self-signed certificate for 127.0.0.1 and localhost, valid for 30 days. */
+/** Generates a self-signed certificate for 127.0.0.1, ::1 and localhost, valid for 30 days. */
 export async function generateCertificate(): Promise<{ cert: string; key: string }> {
   const pems = await generate([{ name: 'commonName', value: 'lime-connect-webhook local relay' }], {
     keyType: 'ec',
@@ -53,6 +53,7 @@ export async function generateCertificate(): Promise<{ cert: string; key: string
         altNames: [
           { type: 2, value: 'localhost' },
           { type: 7, ip: '127.0.0.1' },
+          { type: 7, ip: '::1' },
         ],
       },
     ],

@@ -1,7 +1,7 @@
 import { createServer } from 'node:https';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { generate } from 'selfsigned';
+import { generateCertificate } from '../../src/dev-host/local-relay.js';
 
 /** A request as the test relay received it, body included. */
 export interface ReceivedRequest {
@@ -50,27 +50,7 @@ let certificate: Promise<{ cert: string; key: string }> | undefined;
  * doubles as its own CA, so a client trusts it by adding `cert` to its CA list.
  */
 export function makeCertificate(): Promise<{ cert: string; key: string }> {
-  certificate ??= generate([{ name: 'commonName', value: 'localhost' }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    notBeforeDate: new Date(Date.now() - 60_000),
-    notAfterDate: new Date(Date.now() + 7 * 24 * 3600_000),
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', digitalSignature: true, keyCertSign: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      {
-        name: 'subjectAltName',
-        altNames: [
-          { type: 2, value: 'localhost' },
-          { type: 7, ip: '127.0.0.1' },
-          { type: 7, ip: '::1' },
-        ],
-      },
-    ],
-  }).then((pems) => ({ cert: pems.cert, key: pems.private }));
-
+  certificate ??= generateCertificate();
   return certificate;
 }
 
