@@ -88,7 +88,7 @@ export class DeliveryScheduler {
 
   constructor(options: SchedulerOptions) {
     this.options = options;
-    // Every attempt in flight, one per relay, listens to this one signal; more than ten relays
+    // Every attempt in flight, one per relay, listens to this one signal. More than ten relays
     // at once is expected, not a leak, so Node's listener warning is turned off for it.
     setMaxListeners(0, this.abort.signal);
     this.now = options.now ?? Date.now;

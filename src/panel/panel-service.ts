@@ -370,7 +370,7 @@ function toAttemptView(attempt: AttemptEntry): AttemptView {
   };
 }
 
-/** The first 16 characters of the attempt's signature: enough to match it, useless to forge. */
+/** Returns the first 16 characters of the attempt's signature: enough to match it, too few to forge. */
 function shortSignature(secret: string, event: OutboxEvent, timestamp: number): string {
   try {
     const signature = new Webhook(secret).sign(event.id, new Date(timestamp * 1000), event.body);

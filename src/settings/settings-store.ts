@@ -29,7 +29,7 @@ export const SETTINGS_FILE_NAME = 'settings.json';
 /**
  * The plugin's settings, kept with `electron-store` inside Electron and with `conf`, its base,
  * in plain Node. Settings saved from the panel take precedence over the `config` that Lime's
- * plugin centre passes at activation until that config changes; relays paused by `410 Gone`
+ * plugin centre passes at activation, until that config changes. Relays paused by `410 Gone`
  * are kept as a separate list laid over either. Every read and write goes through the zod
  * schema: invalid saved settings are set aside, and invalid fields of the host's config are
  * dropped one by one with an error naming each, never the whole config.
@@ -179,12 +179,12 @@ export class SettingsStore {
     return { ok: true, settings: this.current };
   }
 
-  /** Whether a `410 Gone` reply paused `relayId`, rather than (or as well as) the settings. */
+  /** Returns whether a `410 Gone` reply paused `relayId`, rather than (or as well as) the settings. */
   pausedByGone(relayId: string): boolean {
     return this.pausedRelays.has(relayId);
   }
 
-  /** The settings without the pause list laid over them. */
+  /** Returns the settings without the pause list laid over them. */
   private base(): Settings {
     return this.unpaused;
   }

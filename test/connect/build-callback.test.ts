@@ -689,7 +689,8 @@ describe('buildCallback event ids', () => {
     const first = buildCallback('confirmed', { relay: 'acme', key: KEY }, withoutFixedId);
     const second = buildCallback('confirmed', { relay: 'acme', key: KEY }, withoutFixedId);
 
-    expect(first.ok && second.ok).toBe(true);
+    expect(first.ok).toBe(true);
+    expect(second.ok).toBe(true);
 
     if (first.ok && second.ok) {
       expect(first.callback.eventId).toMatch(UUID_V7_PATTERN);

@@ -157,8 +157,12 @@ describe('CallbackReceiver', () => {
     expect(second).toMatchObject({ kind: 'callback', duplicate: false });
     expect(receiver.tally.summary().total).toBe(0);
 
-    expect(first.kind === 'callback' && receiver.record(first)).toBe(true);
-    expect(second.kind === 'callback' && receiver.record(second)).toBe(false);
+    if (first.kind !== 'callback' || second.kind !== 'callback') {
+      throw new Error('both requests were checked as callbacks above');
+    }
+
+    expect(receiver.record(first)).toBe(true);
+    expect(receiver.record(second)).toBe(false);
     expect(receiver.check(asCallbackRequest(signed[0]!))).toMatchObject({ duplicate: true });
     expect(receiver.tally.summary().total).toBe(1);
   });
