@@ -350,7 +350,13 @@ describe('panel accessibility', () => {
   it('fits a 640 px wide window, as at 200% zoom', async () => {
     const { host, page } = await openPanel();
     await page.setViewportSize({ width: 640, height: 900 });
+    // Retrying rows fill every column, which is what once widened the page.
+    host.relay.mode = 'fail-503';
+    const retryingId = await fire(page, host, 'confirmed');
     await fire(page, host, 'failed');
+    const retrying = page.locator(`tr[data-event-id="${retryingId}"][data-status="retrying"]`);
+    await retrying.waitFor({ timeout: 5000 });
+    await expect.poll(() => retrying.locator('.next-retry').textContent()).not.toBe('');
     const logOverflow = await page.evaluate(
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
     );
